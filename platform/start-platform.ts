@@ -1,0 +1,61 @@
+/**
+ * Composition root: turns a Config into running services. The only place that knows every adapter.
+ * Services are selected by `config.services`; `npm start` runs them all in one process on embedded
+ * defaults, production runs one service per process.
+ */
+import Koa from 'koa';
+import { createTransport } from '../adapters/broker/index.js';
+import { openDatabase, type Database } from '../adapters/db/index.js';
+import { EventBus } from '../core/broker/index.js';
+import type { Config } from '../core/config/index.js';
+import { opsRoutes } from '../core/http/ops-routes.js';
+import { Lifecycle } from '../core/lifecycle.js';
+import type { Logger } from '../core/logger.js';
+import { createMetrics } from '../core/observability/metrics.js';
+import { migrate } from '../core/db/index.js';
+import { listen } from './http-server.js';
+
+export interface RunningPlatform {
+  url: string;
+  database: Database;
+  broker: EventBus;
+  lifecycle: Lifecycle;
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(config: Config, logger: Logger): Promise<RunningPlatform> {
+  const lifecycle = new Lifecycle(logger);
+  try {
+    const metrics = createMetrics({ service: config.services.length > 1 ? 'all-in-one' : config.services[0]! });
+    const database = await openDatabase(config.database, { logger });
+    lifecycle.onStop('database', () => database.close());
+    await migrate(database.knex);
+
+    const broker = new EventBus({
+      transport: createTransport(config.broker, { database, logger }),
+      logger: logger.child({ component: 'event-bus' }),
+      publishTimeoutMs: config.broker.publishTimeoutMs,
+      delayTiersMs: config.broker.delayTiersMs,
+      stopTimeoutMs: config.shutdownTimeoutMs,
+      observer: metrics.brokerObserver,
+    });
+    await broker.start();
+    lifecycle.onStop('broker', () => broker.stop(config.shutdownTimeoutMs));
+
+    const app = new Koa();
+    const ops = opsRoutes({
+      registry: metrics.registry,
+      isDraining: () => lifecycle.isDraining,
+      checks: [{ name: 'database', check: async () => void (await database.knex.raw('select 1')) }],
+    });
+    app.use(ops.routes()).use(ops.allowedMethods());
+    const server = await listen(app, config.http.host, config.http.port);
+    lifecycle.onStop('http', server.close);
+
+    logger.info('platform started', { url: server.url, services: config.services, broker: config.broker.kind, database: config.database.driver });
+    return { url: server.url, database, broker, lifecycle, stop: () => lifecycle.stop() };
+  } catch (error) {
+    await lifecycle.stop();
+    throw error;
+  }
+}
