@@ -1,0 +1,2 @@
+export { createEmbeddedTransport, type EmbeddedTransportOptions } from './transport.js';
+export { partitionFor } from './partitioner.js';

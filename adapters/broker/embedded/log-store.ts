@@ -1,0 +1,151 @@
+import type { Knex } from 'knex';
+import type { Headers, OutgoingMessage } from '../../../core/broker/index.js';
+import { partitionFor } from './partitioner.js';
+
+/** Wake-up channel: every publish NOTIFYs it with the topic name when its transaction commits. */
+export const NOTIFY_CHANNEL = 'payments_broker_publish';
+
+export interface StoredMessage {
+  partition: number;
+  offset: bigint;
+  key: string;
+  value: Buffer;
+  headers: Headers;
+  publishedAt: Date;
+}
+
+/** SQL of the embedded log: topics, appends in commit order, reads, offsets, leases and members. */
+export class LogStore {
+  constructor(private readonly knex: Knex) {}
+
+  async ensureTopic(topic: string, partitions: number): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      await trx('broker_topics').insert({ name: topic, partitions }).onConflict('name').ignore();
+      await trx('broker_partitions')
+        .insert(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, next_offset: 0 })))
+        .onConflict(['topic', 'partition'])
+        .ignore();
+    });
+  }
+
+  async partitionsOf(topic: string): Promise<number | undefined> {
+    const row = await this.knex('broker_topics').where({ name: topic }).first('partitions');
+    return row ? Number(row.partitions) : undefined;
+  }
+
+  /** Appends a batch in one transaction; offsets follow commit order per partition. */
+  async append(topic: string, partitions: number, messages: readonly OutgoingMessage[]): Promise<void> {
+    const byPartition = new Map<number, OutgoingMessage[]>();
+    for (const message of messages) {
+      const partition = partitionFor(message.key, partitions);
+      const list = byPartition.get(partition) ?? [];
+      list.push(message);
+      byPartition.set(partition, list);
+    }
+    await this.knex.transaction(async (trx) => {
+      // Lock counters in partition order so concurrent publishers cannot deadlock.
+      for (const partition of [...byPartition.keys()].sort((a, b) => a - b)) {
+        const batch = byPartition.get(partition)!;
+        const [row] = await trx('broker_partitions')
+          .where({ topic, partition })
+          .increment('next_offset', batch.length)
+          .returning('next_offset');
+        if (!row) throw new Error(`embedded broker: topic ${topic} partition ${partition} does not exist`);
+        const end = BigInt(row.next_offset);
+        const start = end - BigInt(batch.length);
+        await trx('broker_messages').insert(
+          batch.map((m, i) => ({
+            topic,
+            partition,
+            offset: (start + BigInt(i)).toString(),
+            key: m.key,
+            value: m.value,
+            headers: JSON.stringify(m.headers ?? {}),
+          })),
+        );
+      }
+      await trx.raw('select pg_notify(?, ?)', [NOTIFY_CHANNEL, topic]);
+    });
+  }
+
+  async read(topic: string, partition: number, fromOffset: bigint, limit: number): Promise<StoredMessage[]> {
+    const rows = await this.knex('broker_messages')
+      .where({ topic, partition })
+      .andWhere('offset', '>=', fromOffset.toString())
+      .orderBy('offset')
+      .limit(limit)
+      .select('offset', 'key', 'value', 'headers', 'published_at');
+    return rows.map((r) => ({
+      partition,
+      offset: BigInt(r.offset),
+      key: r.key,
+      value: Buffer.from(r.value),
+      headers: typeof r.headers === 'string' ? JSON.parse(r.headers) : r.headers,
+      publishedAt: new Date(r.published_at),
+    }));
+  }
+
+  async committed(group: string, topic: string, partition: number): Promise<bigint> {
+    const row = await this.knex('broker_group_offsets').where({ group_name: group, topic, partition }).first('committed');
+    return row ? BigInt(row.committed) : 0n;
+  }
+
+  /** Moves the group's position forward, only while `member` still holds the partition's lease. */
+  async commit(group: string, topic: string, partition: number, offset: bigint, member: string): Promise<boolean> {
+    const result = await this.knex.raw(
+      `insert into broker_group_offsets (group_name, topic, partition, committed)
+       select ?, ?, ?, ? where exists (
+         select 1 from broker_leases where group_name = ? and topic = ? and partition = ? and owner = ?)
+       on conflict (group_name, topic, partition)
+       do update set committed = greatest(broker_group_offsets.committed, excluded.committed)
+       returning committed`,
+      [group, topic, partition, offset.toString(), group, topic, partition, member],
+    );
+    return (result.rows as unknown[]).length > 0;
+  }
+
+  /** Registers/refreshes a live member and returns how many members the group has on this topic. */
+  async heartbeat(group: string, topic: string, member: string, ttlMs: number): Promise<number> {
+    const expires = new Date(Date.now() + ttlMs);
+    await this.knex('broker_members')
+      .insert({ group_name: group, topic, member_id: member, expires_at: expires })
+      .onConflict(['group_name', 'topic', 'member_id'])
+      .merge({ expires_at: expires });
+    await this.knex('broker_members').where({ group_name: group, topic }).andWhere('expires_at', '<', new Date()).delete();
+    const [row] = await this.knex('broker_members').where({ group_name: group, topic }).count<{ count: string }[]>('* as count');
+    return Number(row?.count ?? 1);
+  }
+
+  /**
+   * Renews this member's leases and claims free or expired partitions until it owns `target`.
+   * Returns every partition owned afterwards (possibly more than `target`: the caller drains and
+   * releases extras, so a partition never has two members working on it at once).
+   */
+  async balanceLeases(group: string, topic: string, member: string, partitions: number, target: number, ttlMs: number): Promise<number[]> {
+    const expires = new Date(Date.now() + ttlMs);
+    const now = new Date();
+    await this.knex('broker_leases').where({ group_name: group, topic, owner: member }).update({ expires_at: expires });
+    const owned = (
+      await this.knex('broker_leases').where({ group_name: group, topic, owner: member }).orderBy('partition').pluck('partition')
+    ).map(Number);
+    for (let partition = 0; partition < partitions && owned.length < target; partition++) {
+      if (owned.includes(partition)) continue;
+      const claimed = await this.knex.raw(
+        `insert into broker_leases (group_name, topic, partition, owner, expires_at) values (?, ?, ?, ?, ?)
+         on conflict (group_name, topic, partition) do update set owner = excluded.owner, expires_at = excluded.expires_at
+         where broker_leases.expires_at < ?
+         returning partition`,
+        [group, topic, partition, member, expires, now],
+      );
+      if ((claimed.rows as unknown[]).length > 0) owned.push(partition);
+    }
+    return owned.sort((a, b) => a - b);
+  }
+
+  async release(group: string, topic: string, member: string, partitions?: number[]): Promise<void> {
+    const query = this.knex('broker_leases').where({ group_name: group, topic, owner: member });
+    if (partitions) query.whereIn('partition', partitions);
+    await query.delete();
+    if (!partitions) await this.knex('broker_members').where({ group_name: group, topic, member_id: member }).delete();
+  }
+}
