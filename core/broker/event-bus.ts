@@ -227,7 +227,7 @@ export class EventBus implements Broker {
     const enteredAt = this.now();
     const tier = chooseTier(this.tiers, dueAt - enteredAt);
     const tierTopic = delayTierTopic(target, tier);
-    await this.ensureSubscription(tierTopic, delaySchedulerGroup(target));
+    await this.ensureSubscription(tierTopic, delaySchedulerGroup(tierTopic));
     await this.publishDurably(
       tierTopic,
       messages.map((m) => ({
@@ -248,9 +248,11 @@ export class EventBus implements Broker {
     let started = this.schedulers.get(topic);
     if (!started) {
       started = (async () => {
-        const group = delaySchedulerGroup(topic);
         for (const tier of this.tiers) {
           const tierTopic = delayTierTopic(topic, tier);
+          // One group per tier topic: Kafka groups whose members subscribe different topics get
+          // partitions of topics they do not read.
+          const group = delaySchedulerGroup(tierTopic);
           await this.ensureSubscription(tierTopic, group);
           const consumer = await this.transport.consume({ topic: tierTopic, group, concurrency: 256 }, (message) =>
             this.forwardWhenDue(tier, message),
@@ -272,7 +274,7 @@ export class EventBus implements Broker {
         topic: message.topic,
         messageId: message.messageId,
       });
-      await this.publishDurably(deadLetterTopicFor(message.topic, 'delay-scheduler'), [message]);
+      await this.publishDurably(deadLetterTopicFor(message.topic, 'scheduler'), [message]);
       return;
     }
     const waitMs = tierWaitUntil(tier, enteredAt, dueAt) - this.now();

@@ -13,9 +13,9 @@ export function delayTierTopic(topic: string, tierMs: number): string {
   return `${topic}.delay.${tierLabel(tierMs)}`;
 }
 
-/** The group that moves due messages from a topic's tiers to the topic. One per topic, shared by processes. */
-export function delaySchedulerGroup(topic: string): string {
-  return `${topic}.delay-scheduler`;
+/** The group that moves due messages out of one tier topic. Shared by every process subscribed to the target. */
+export function delaySchedulerGroup(tierTopic: string): string {
+  return `${tierTopic}.scheduler`;
 }
 
 export function tierLabel(ms: number): string {

@@ -1,0 +1,1 @@
+export { createKafkaTransport, type KafkaTransportOptions } from './transport.js';
