@@ -15,7 +15,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['core/**/*.ts', 'gateway/**/*.ts', 'processor/**/*.ts', 'webhook-dispatcher/**/*.ts', 'schemas/**/*.ts'],
+    files: [
+      'core/**/*.ts',
+      'gateway/**/*.ts',
+      'processor/**/*.ts',
+      'webhook-dispatcher/**/*.ts',
+      'schemas/**/*.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -12,7 +12,8 @@ export interface Logger {
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'silent';
 
 /** Keys whose values never reach a log line, whatever object they are nested in. */
-const SECRET_KEYS = /^(authorization|x-api-key|api[-_]?key|secret|password|token|signature|webhook-signature|card[-_]?number|pan|cvv|cvc)$/i;
+const SECRET_KEYS =
+  /^(authorization|x-api-key|api[-_]?key|secret|password|token|signature|webhook-signature|card[-_]?number|pan|cvv|cvc)$/i;
 
 const redact = winston.format((info) => redactDeep(info) as winston.Logform.TransformableInfo);
 

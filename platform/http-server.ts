@@ -1,9 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Koa from 'koa';
+import type Koa from 'koa';
 
 /** Starts a Koa app on host:port; resolves with the bound address and a close function that drains. */
-export async function listen(app: Koa, host: string, port: number): Promise<{ url: string; close: () => Promise<void> }> {
+export async function listen(
+  app: Koa,
+  host: string,
+  port: number,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createServer(app.callback());
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {

@@ -26,7 +26,9 @@ export interface RunningPlatform {
 export async function startPlatform(config: Config, logger: Logger): Promise<RunningPlatform> {
   const lifecycle = new Lifecycle(logger);
   try {
-    const metrics = createMetrics({ service: config.services.length > 1 ? 'all-in-one' : config.services[0]! });
+    const metrics = createMetrics({
+      service: config.services.length > 1 ? 'all-in-one' : config.services[0]!,
+    });
     const database = await openDatabase(config.database, { logger });
     lifecycle.onStop('database', () => database.close());
     await migrate(database.knex);
@@ -52,7 +54,12 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
     const server = await listen(app, config.http.host, config.http.port);
     lifecycle.onStop('http', server.close);
 
-    logger.info('platform started', { url: server.url, services: config.services, broker: config.broker.kind, database: config.database.driver });
+    logger.info('platform started', {
+      url: server.url,
+      services: config.services,
+      broker: config.broker.kind,
+      database: config.database.driver,
+    });
     return { url: server.url, database, broker, lifecycle, stop: () => lifecycle.stop() };
   } catch (error) {
     await lifecycle.stop();

@@ -2,7 +2,9 @@
 import { CONFIG_VARIABLES } from '../core/config/index.js';
 
 export function configTable(): string {
-  const rows = CONFIG_VARIABLES.map((v) => `| \`${v.name}\` | ${v.default.replace(/\|/g, '\\|')} | ${v.description} |`);
+  const rows = CONFIG_VARIABLES.map(
+    (v) => `| \`${v.name}\` | ${v.default.replace(/\|/g, '\\|')} | ${v.description} |`,
+  );
   return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }
 

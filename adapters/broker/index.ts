@@ -7,14 +7,26 @@ import { createKafkaTransport } from './kafka/index.js';
 import { createPubSubTransport } from './pubsub/index.js';
 
 /** Builds the Transport the configuration names. The embedded log lives in the platform's own database. */
-export function createTransport(config: BrokerConfig, deps: { database: Database; logger: Logger }): Transport {
+export function createTransport(
+  config: BrokerConfig,
+  deps: { database: Database; logger: Logger },
+): Transport {
   const logger = deps.logger.child({ component: `broker-${config.kind}` });
   switch (config.kind) {
     case 'embedded':
       return createEmbeddedTransport({ database: deps.database, partitions: config.partitions, logger });
     case 'kafka':
-      return createKafkaTransport({ brokers: config.brokers, clientId: config.clientId, partitions: config.partitions, logger });
+      return createKafkaTransport({
+        brokers: config.brokers,
+        clientId: config.clientId,
+        partitions: config.partitions,
+        logger,
+      });
     case 'pubsub':
-      return createPubSubTransport({ projectId: config.projectId, emulatorHost: config.emulatorHost, logger });
+      return createPubSubTransport({
+        projectId: config.projectId,
+        emulatorHost: config.emulatorHost,
+        logger,
+      });
   }
 }

@@ -22,6 +22,12 @@ export async function openPostgres(
     connection: url,
     pool: { min: 0, max: options.poolMax },
     acquireConnectionTimeout: 10_000,
+    log: {
+      warn: (message: string) => options.logger?.warn(`knex: ${message}`),
+      error: (message: string) => options.logger?.error(`knex: ${message}`),
+      deprecate: (message: string) => options.logger?.warn(`knex: ${message}`),
+      debug: () => undefined,
+    },
     ...(options.schema ? { searchPath: [options.schema] } : {}),
   });
   const listeners = new Map<string, Set<(payload: string) => void>>();

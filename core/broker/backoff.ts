@@ -4,7 +4,11 @@ import type { BackoffPolicy, RetryPolicy } from './types.js';
  * Delay before attempt `nextAttempt` (2 = first retry). Pure: randomness is injected.
  * full jitter: uniform in [0, cap]; equal jitter: cap/2 + uniform in [0, cap/2]; none: cap.
  */
-export function backoffDelay(policy: BackoffPolicy, nextAttempt: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  policy: BackoffPolicy,
+  nextAttempt: number,
+  random: () => number = Math.random,
+): number {
   const exponent = Math.max(0, nextAttempt - 2);
   const cap = Math.min(policy.maxMs, policy.initialMs * Math.pow(policy.multiplier, exponent));
   switch (policy.jitter) {

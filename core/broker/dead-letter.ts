@@ -62,7 +62,8 @@ export function readDeadLetter(message: Pick<DeliveredMessage, 'headers'>): Dead
   const get = (name: string): string | null => h[DLQ_HEADER_PREFIX + name] ?? null;
   const required = (name: string): string => {
     const value = get(name);
-    if (value === null) throw new Error(`not a dead-letter message: header ${DLQ_HEADER_PREFIX}${name} missing`);
+    if (value === null)
+      throw new Error(`not a dead-letter message: header ${DLQ_HEADER_PREFIX}${name} missing`);
     return value;
   };
   const originalHeaders: Headers = {};

@@ -28,7 +28,12 @@ import type {
 
 /** Hooks for metrics; every field optional. */
 export interface EventBusObserver {
-  handled?(info: { topic: string; group: string; durationMs: number; outcome: 'ok' | 'retry' | 'dead-lettered' }): void;
+  handled?(info: {
+    topic: string;
+    group: string;
+    durationMs: number;
+    outcome: 'ok' | 'retry' | 'dead-lettered';
+  }): void;
   published?(info: { topic: string; count: number; durationMs: number; ok: boolean }): void;
 }
 
@@ -96,10 +101,16 @@ export class EventBus implements Broker {
   }
 
   async ensureTopics(topics: readonly string[]): Promise<void> {
-    await Promise.all(topics.map((topic) => this.ensureOnce(`topic:${topic}`, () => this.transport.ensureTopics([topic]))));
+    await Promise.all(
+      topics.map((topic) => this.ensureOnce(`topic:${topic}`, () => this.transport.ensureTopics([topic]))),
+    );
   }
 
-  async publish(topic: string, messages: readonly OutgoingMessage[], options: PublishOptions = {}): Promise<void> {
+  async publish(
+    topic: string,
+    messages: readonly OutgoingMessage[],
+    options: PublishOptions = {},
+  ): Promise<void> {
     if (messages.length === 0) return;
     this.assertRunning();
     const delayMs = options.delayMs ?? 0;
@@ -150,7 +161,11 @@ export class EventBus implements Broker {
     };
   }
 
-  private retryingHandler(options: SubscribeOptions, deadLetterTopic: string, handler: MessageHandler): DeliveryHandler {
+  private retryingHandler(
+    options: SubscribeOptions,
+    deadLetterTopic: string,
+    handler: MessageHandler,
+  ): DeliveryHandler {
     const policy = options.retry ?? this.defaultRetry;
     const signal = this.abort.signal;
     const labels = { topic: options.topic, group: options.group };
@@ -168,28 +183,48 @@ export class EventBus implements Broker {
           const failedAt = new Date(this.now());
           firstFailureAt ??= failedAt;
           if (signal.aborted) throw new ConsumerStoppingError();
-          const log = this.logger.child({ ...labels, messageId: message.messageId, key: message.key, attempt });
+          const log = this.logger.child({
+            ...labels,
+            messageId: message.messageId,
+            key: message.key,
+            attempt,
+          });
           if (isNonRetryable(error) || attempt >= policy.maxAttempts) {
-            await this.deadLetter({
-              consumerGroup: options.group,
-              originalTopic: options.topic,
-              deadLetterTopic,
-              message,
-              attempts: attempt,
+            await this.deadLetter(
+              {
+                consumerGroup: options.group,
+                originalTopic: options.topic,
+                deadLetterTopic,
+                message,
+                attempts: attempt,
+                errorClass: error.name,
+                errorCode: error instanceof PlatformError ? error.code : null,
+                errorMessage: error.message,
+                errorStack: error.stack ?? null,
+                firstFailureAt,
+                lastFailureAt: failedAt,
+              },
+              options,
+            );
+            this.observer.handled?.({
+              ...labels,
+              durationMs: this.now() - started,
+              outcome: 'dead-lettered',
+            });
+            log.error('message dead-lettered', {
+              error: error.message,
               errorClass: error.name,
-              errorCode: error instanceof PlatformError ? error.code : null,
-              errorMessage: error.message,
-              errorStack: error.stack ?? null,
-              firstFailureAt,
-              lastFailureAt: failedAt,
-            }, options);
-            this.observer.handled?.({ ...labels, durationMs: this.now() - started, outcome: 'dead-lettered' });
-            log.error('message dead-lettered', { error: error.message, errorClass: error.name, deadLetterTopic });
+              deadLetterTopic,
+            });
             return;
           }
           this.observer.handled?.({ ...labels, durationMs: this.now() - started, outcome: 'retry' });
           const delay = backoffDelay(policy.backoff, attempt + 1, this.random);
-          log.warn('handler failed; retrying', { error: error.message, errorClass: error.name, delayMs: delay });
+          log.warn('handler failed; retrying', {
+            error: error.message,
+            errorClass: error.name,
+            delayMs: delay,
+          });
           await sleep(delay, signal);
         }
       }
@@ -207,11 +242,13 @@ export class EventBus implements Broker {
     const started = this.now();
     let ok = false;
     try {
-      await this.ensureTopics([topic]);
       await withTimeout(
-        this.transport.publish(topic, messages),
+        this.ensureTopics([topic]).then(() => this.transport.publish(topic, messages)),
         this.publishTimeoutMs,
-        () => new BrokerUnavailableError(`publish to ${topic} not acknowledged within ${this.publishTimeoutMs} ms`),
+        () =>
+          new BrokerUnavailableError(
+            `publish to ${topic} not acknowledged within ${this.publishTimeoutMs} ms`,
+          ),
       );
       ok = true;
     } catch (thrown) {
@@ -223,7 +260,11 @@ export class EventBus implements Broker {
     }
   }
 
-  private async publishToTier(target: string, messages: readonly OutgoingMessage[], dueAt: number): Promise<void> {
+  private async publishToTier(
+    target: string,
+    messages: readonly OutgoingMessage[],
+    dueAt: number,
+  ): Promise<void> {
     const enteredAt = this.now();
     const tier = chooseTier(this.tiers, dueAt - enteredAt);
     const tierTopic = delayTierTopic(target, tier);
@@ -254,8 +295,9 @@ export class EventBus implements Broker {
           // partitions of topics they do not read.
           const group = delaySchedulerGroup(tierTopic);
           await this.ensureSubscription(tierTopic, group);
-          const consumer = await this.transport.consume({ topic: tierTopic, group, concurrency: 256 }, (message) =>
-            this.forwardWhenDue(tier, message),
+          const consumer = await this.transport.consume(
+            { topic: tierTopic, group, concurrency: 256 },
+            (message) => this.forwardWhenDue(tier, message),
           );
           this.track(tierTopic, group, consumer);
         }
@@ -280,7 +322,12 @@ export class EventBus implements Broker {
     const waitMs = tierWaitUntil(tier, enteredAt, dueAt) - this.now();
     if (waitMs > 0) await sleep(waitMs, this.abort.signal);
     if (this.abort.signal.aborted) throw new ConsumerStoppingError();
-    const { [HEADER_TARGET]: _t, [HEADER_DUE_AT]: _d, [HEADER_ENTERED_TIER_AT]: _e, ...headers } = message.headers;
+    const {
+      [HEADER_TARGET]: _t,
+      [HEADER_DUE_AT]: _d,
+      [HEADER_ENTERED_TIER_AT]: _e,
+      ...headers
+    } = message.headers;
     if (this.now() >= dueAt) {
       await this.publishDurably(target, [{ key: message.key, value: message.value, headers }]);
     } else {

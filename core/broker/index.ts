@@ -3,6 +3,11 @@ export { EventBus, sleep, type EventBusOptions, type EventBusObserver } from './
 export { backoffDelay, DEFAULT_RETRY_POLICY } from './backoff.js';
 export { deadLetterTopicFor, delayTierTopic, delaySchedulerGroup } from './topics.js';
 export { DEFAULT_DELAY_TIERS_MS, chooseTier } from './delay-tiers.js';
-export { DLQ_ARCHIVE_GROUP, readDeadLetter, deadLetterHeaders, type DeadLetterMetadata } from './dead-letter.js';
+export {
+  DLQ_ARCHIVE_GROUP,
+  readDeadLetter,
+  deadLetterHeaders,
+  type DeadLetterMetadata,
+} from './dead-letter.js';
 export { KeyedExecutor } from './keyed-executor.js';
 export { OffsetTracker } from './offset-tracker.js';

@@ -1,2 +1,10 @@
-export { loadConfig, CONFIG_VARIABLES, SERVICES, type Config, type ServiceName, type BrokerConfig, type DatabaseConfig } from './load-config.js';
+export {
+  loadConfig,
+  CONFIG_VARIABLES,
+  SERVICES,
+  type Config,
+  type ServiceName,
+  type BrokerConfig,
+  type DatabaseConfig,
+} from './load-config.js';
 export type { Env } from './parsers.js';

@@ -7,8 +7,7 @@ export const SERVICES = ['gateway', 'processor', 'webhook-dispatcher', 'relay', 
 export type ServiceName = (typeof SERVICES)[number];
 
 export type DatabaseConfig =
-  | { driver: 'postgres'; url: string; poolMax: number }
-  | { driver: 'pglite'; dataDir: string };
+  { driver: 'postgres'; url: string; poolMax: number } | { driver: 'pglite'; dataDir: string };
 
 export type BrokerConfig =
   | ({ kind: 'embedded'; partitions: number } & BrokerCommon)
@@ -34,24 +33,68 @@ export interface Config {
  * configuration table and the deployment manifests are checked against this list.
  */
 export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; description: string }> = [
-  { name: 'SERVICES', default: 'all', description: `Comma list of services this process runs: all, or any of ${SERVICES.join(', ')}` },
+  {
+    name: 'SERVICES',
+    default: 'all',
+    description: `Comma list of services this process runs: all, or any of ${SERVICES.join(', ')}`,
+  },
   { name: 'LOG_LEVEL', default: 'info', description: 'error, warn, info, debug or silent' },
-  { name: 'HTTP_HOST', default: '127.0.0.1', description: 'Interface the HTTP servers bind to (0.0.0.0 in containers)' },
+  {
+    name: 'HTTP_HOST',
+    default: '127.0.0.1',
+    description: 'Interface the HTTP servers bind to (0.0.0.0 in containers)',
+  },
   { name: 'HTTP_PORT', default: '8080', description: 'Port of the gateway HTTP server' },
-  { name: 'PUBLIC_BASE_URL', default: 'http://<HTTP_HOST>:<HTTP_PORT>', description: 'Base URL customers and providers use to reach the gateway' },
-  { name: 'DATABASE_URL', default: '(unset: embedded PGlite)', description: 'postgres:// URL; when unset the embedded PGlite database is used' },
+  {
+    name: 'PUBLIC_BASE_URL',
+    default: 'http://<HTTP_HOST>:<HTTP_PORT>',
+    description: 'Base URL customers and providers use to reach the gateway',
+  },
+  {
+    name: 'DATABASE_URL',
+    default: '(unset: embedded PGlite)',
+    description: 'postgres:// URL; when unset the embedded PGlite database is used',
+  },
   { name: 'DATABASE_POOL_MAX', default: '10', description: 'Maximum PostgreSQL connections per process' },
   { name: 'DATA_DIR', default: '.data', description: 'Where the embedded database keeps its files' },
   { name: 'BROKER', default: 'embedded', description: 'embedded, kafka or pubsub' },
-  { name: 'BROKER_PUBLISH_TIMEOUT_MS', default: '10000', description: 'A publish not durably acknowledged by then fails (callers answer 503)' },
-  { name: 'BROKER_DELAY_TIERS_MS', default: DEFAULT_DELAY_TIERS_MS.join(','), description: 'Delays of the retry-tier topics used for delayed delivery' },
-  { name: 'EMBEDDED_BROKER_PARTITIONS', default: '16', description: 'Partitions per topic of the embedded broker' },
-  { name: 'KAFKA_BROKERS', default: '(required when BROKER=kafka)', description: 'Comma list of host:port bootstrap brokers' },
+  {
+    name: 'BROKER_PUBLISH_TIMEOUT_MS',
+    default: '10000',
+    description: 'A publish not durably acknowledged by then fails (callers answer 503)',
+  },
+  {
+    name: 'BROKER_DELAY_TIERS_MS',
+    default: DEFAULT_DELAY_TIERS_MS.join(','),
+    description: 'Delays of the retry-tier topics used for delayed delivery',
+  },
+  {
+    name: 'EMBEDDED_BROKER_PARTITIONS',
+    default: '16',
+    description: 'Partitions per topic of the embedded broker',
+  },
+  {
+    name: 'KAFKA_BROKERS',
+    default: '(required when BROKER=kafka)',
+    description: 'Comma list of host:port bootstrap brokers',
+  },
   { name: 'KAFKA_CLIENT_ID', default: 'payments-platform', description: 'Kafka client id' },
   { name: 'KAFKA_PARTITIONS', default: '8', description: 'Partitions for topics the platform creates' },
-  { name: 'PUBSUB_PROJECT_ID', default: '(required when BROKER=pubsub)', description: 'Google Cloud project of the topics' },
-  { name: 'PUBSUB_EMULATOR_HOST', default: '(unset)', description: 'host:port of a Pub/Sub emulator (development and tests)' },
-  { name: 'SHUTDOWN_TIMEOUT_MS', default: '15000', description: 'How long SIGTERM waits for in-flight work before closing' },
+  {
+    name: 'PUBSUB_PROJECT_ID',
+    default: '(required when BROKER=pubsub)',
+    description: 'Google Cloud project of the topics',
+  },
+  {
+    name: 'PUBSUB_EMULATOR_HOST',
+    default: '(unset)',
+    description: 'host:port of a Pub/Sub emulator (development and tests)',
+  },
+  {
+    name: 'SHUTDOWN_TIMEOUT_MS',
+    default: '15000',
+    description: 'How long SIGTERM waits for in-flight work before closing',
+  },
 ];
 
 /** Reads and validates the configuration; throws ConfigError naming the variable to fix. Pure. */
@@ -61,7 +104,9 @@ export function loadConfig(env: Env): Config {
     ? [...SERVICES]
     : rawServices.map((name) => {
         if (!(SERVICES as readonly string[]).includes(name)) {
-          throw new ConfigError(`SERVICES contains unknown service "${name}"; use all or ${SERVICES.join(', ')}`);
+          throw new ConfigError(
+            `SERVICES contains unknown service "${name}"; use all or ${SERVICES.join(', ')}`,
+          );
         }
         return name as ServiceName;
       });
@@ -71,23 +116,33 @@ export function loadConfig(env: Env): Config {
 
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const database: DatabaseConfig = databaseUrl
-    ? { driver: 'postgres', url: databaseUrl, poolMax: int(env, 'DATABASE_POOL_MAX', 10, { min: 1, max: 500 }) }
+    ? {
+        driver: 'postgres',
+        url: databaseUrl,
+        poolMax: int(env, 'DATABASE_POOL_MAX', 10, { min: 1, max: 500 }),
+      }
     : { driver: 'pglite', dataDir: `${str(env, 'DATA_DIR', '.data')}/pglite` };
 
   const common: BrokerCommon = {
     publishTimeoutMs: int(env, 'BROKER_PUBLISH_TIMEOUT_MS', 10_000, { min: 100, max: 120_000 }),
     delayTiersMs: intList(env, 'BROKER_DELAY_TIERS_MS', DEFAULT_DELAY_TIERS_MS),
   };
-  if (common.delayTiersMs.length === 0) throw new ConfigError('BROKER_DELAY_TIERS_MS must list at least one delay');
+  if (common.delayTiersMs.length === 0)
+    throw new ConfigError('BROKER_DELAY_TIERS_MS must list at least one delay');
   const kind = oneOf(env, 'BROKER', ['embedded', 'kafka', 'pubsub'] as const, 'embedded');
   let broker: BrokerConfig;
   switch (kind) {
     case 'embedded':
-      broker = { kind, partitions: int(env, 'EMBEDDED_BROKER_PARTITIONS', 16, { min: 1, max: 256 }), ...common };
+      broker = {
+        kind,
+        partitions: int(env, 'EMBEDDED_BROKER_PARTITIONS', 16, { min: 1, max: 256 }),
+        ...common,
+      };
       break;
     case 'kafka': {
       const brokers = list(env, 'KAFKA_BROKERS', []);
-      if (brokers.length === 0) throw new ConfigError('KAFKA_BROKERS must be set when BROKER=kafka (e.g. 127.0.0.1:9092)');
+      if (brokers.length === 0)
+        throw new ConfigError('KAFKA_BROKERS must be set when BROKER=kafka (e.g. 127.0.0.1:9092)');
       brokers.forEach((b) => hostPort(b, 'KAFKA_BROKERS'));
       broker = {
         kind,
@@ -116,4 +171,3 @@ export function loadConfig(env: Env): Config {
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 15_000, { min: 0, max: 600_000 }),
   };
 }
-

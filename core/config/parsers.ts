@@ -13,13 +13,20 @@ export function optionalStr(env: Env, name: string): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
 
-export function int(env: Env, name: string, fallback: number, bounds: { min?: number; max?: number } = {}): number {
+export function int(
+  env: Env,
+  name: string,
+  fallback: number,
+  bounds: { min?: number; max?: number } = {},
+): number {
   const raw = optionalStr(env, name);
   if (raw === undefined) return fallback;
   if (!/^-?\d+$/.test(raw)) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
   const value = Number(raw);
-  if (bounds.min !== undefined && value < bounds.min) throw new ConfigError(`${name} must be >= ${bounds.min}, got ${value}`);
-  if (bounds.max !== undefined && value > bounds.max) throw new ConfigError(`${name} must be <= ${bounds.max}, got ${value}`);
+  if (bounds.min !== undefined && value < bounds.min)
+    throw new ConfigError(`${name} must be >= ${bounds.min}, got ${value}`);
+  if (bounds.max !== undefined && value > bounds.max)
+    throw new ConfigError(`${name} must be <= ${bounds.max}, got ${value}`);
   return value;
 }
 
@@ -54,7 +61,8 @@ export function intList(env: Env, name: string, fallback: readonly number[]): nu
   if (raw === undefined) return [...fallback];
   return raw.split(',').map((item) => {
     const trimmed = item.trim();
-    if (!/^\d+$/.test(trimmed)) throw new ConfigError(`${name} must be a comma-separated list of integers, got "${raw}"`);
+    if (!/^\d+$/.test(trimmed))
+      throw new ConfigError(`${name} must be a comma-separated list of integers, got "${raw}"`);
     return Number(trimmed);
   });
 }
@@ -76,6 +84,7 @@ export function url(env: Env, name: string, protocols: readonly string[]): strin
 
 /** host:port, e.g. for PUBSUB_EMULATOR_HOST or one Kafka broker. */
 export function hostPort(value: string, name: string): string {
-  if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(value)) throw new ConfigError(`${name} must be host:port, got "${value}"`);
+  if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(value))
+    throw new ConfigError(`${name} must be host:port, got "${value}"`);
   return value;
 }

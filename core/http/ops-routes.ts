@@ -8,7 +8,11 @@ export type ReadinessCheck = { name: string; check: () => Promise<void> };
  * Kubernetes probes and metrics, mounted on every service: `/healthz` says the process is alive,
  * `/readyz` that its dependencies answer and it is not draining, `/metrics` is Prometheus text.
  */
-export function opsRoutes(options: { registry: Registry; checks: ReadinessCheck[]; isDraining: () => boolean }): Router {
+export function opsRoutes(options: {
+  registry: Registry;
+  checks: ReadinessCheck[];
+  isDraining: () => boolean;
+}): Router {
   const router = new Router();
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };

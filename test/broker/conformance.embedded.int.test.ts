@@ -17,7 +17,13 @@ for (const driver of ['pglite', 'postgres'] as const) {
     });
     brokerConformance(() => ({
       newTransport: async () =>
-        createEmbeddedTransport({ database, partitions: 8, logger: silentLogger, pollIntervalMs: 1_000, leaseMs: 3_000 }),
+        createEmbeddedTransport({
+          database,
+          partitions: 8,
+          logger: silentLogger,
+          pollIntervalMs: 1_000,
+          leaseMs: 3_000,
+        }),
     }));
   });
 }

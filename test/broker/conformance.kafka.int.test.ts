@@ -10,6 +10,11 @@ describe('broker conformance: Kafka', function () {
   });
   brokerConformance(() => ({
     newTransport: async () =>
-      createKafkaTransport({ brokers: backendEnv.kafkaBrokers!, clientId: 'conformance', partitions: 8, logger: silentLogger }),
+      createKafkaTransport({
+        brokers: backendEnv.kafkaBrokers!,
+        clientId: 'conformance',
+        partitions: 8,
+        logger: silentLogger,
+      }),
   }));
 });

@@ -10,6 +10,10 @@ describe('broker conformance: Google Pub/Sub (emulator)', function () {
   });
   brokerConformance(() => ({
     newTransport: async () =>
-      createPubSubTransport({ projectId: 'conformance', emulatorHost: backendEnv.pubsubEmulatorHost!, logger: silentLogger }),
+      createPubSubTransport({
+        projectId: 'conformance',
+        emulatorHost: backendEnv.pubsubEmulatorHost!,
+        logger: silentLogger,
+      }),
   }));
 });

@@ -22,7 +22,10 @@ export interface ConformanceTarget {
   newTransport(): Promise<Transport>;
 }
 
-const FAST_RETRY: RetryPolicy = { maxAttempts: 3, backoff: { initialMs: 20, multiplier: 2, maxMs: 100, jitter: 'none' } };
+const FAST_RETRY: RetryPolicy = {
+  maxAttempts: 3,
+  backoff: { initialMs: 20, multiplier: 2, maxMs: 100, jitter: 'none' },
+};
 
 /** Waits until `condition` holds, polling; fails with `what` after `timeoutMs`. */
 export async function eventually(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -43,11 +46,16 @@ function parse(message: DeliveredMessage): { key: string; seq: number } {
 }
 
 /** Registers the whole suite for one target; call inside a `describe`. */
-export function brokerConformance(getTarget: () => ConformanceTarget, options: { scale?: number } = {}): void {
+export function brokerConformance(
+  getTarget: () => ConformanceTarget,
+  options: { scale?: number } = {},
+): void {
   const buses: EventBus[] = [];
   const scale = options.scale ?? 1;
 
-  async function newBus(overrides: Partial<ConstructorParameters<typeof EventBus>[0]> = {}): Promise<EventBus> {
+  async function newBus(
+    overrides: Partial<ConstructorParameters<typeof EventBus>[0]> = {},
+  ): Promise<EventBus> {
     const transport = await getTarget().newTransport();
     const bus = new EventBus({
       transport,
@@ -74,7 +82,11 @@ export function brokerConformance(getTarget: () => ConformanceTarget, options: {
     await publisher.ensureSubscription(topic, group);
     await publisher.publish(
       topic,
-      Array.from({ length: 20 }, (_, i) => ({ key: `k${i % 4}`, value: body(`k${i % 4}`, i), headers: { n: String(i) } })),
+      Array.from({ length: 20 }, (_, i) => ({
+        key: `k${i % 4}`,
+        value: body(`k${i % 4}`, i),
+        headers: { n: String(i) },
+      })),
     );
     await publisher.stop();
 
@@ -113,7 +125,8 @@ export function brokerConformance(getTarget: () => ConformanceTarget, options: {
         const key = `key-${k}`;
         for (let start = 0; start < perKey; start += 25) {
           const batch = [];
-          for (let seq = start; seq < Math.min(perKey, start + 25); seq++) batch.push({ key, value: body(key, seq) });
+          for (let seq = start; seq < Math.min(perKey, start + 25); seq++)
+            batch.push({ key, value: body(key, seq) });
           await bus.publish(topic, batch);
         }
       }),
@@ -152,7 +165,11 @@ export function brokerConformance(getTarget: () => ConformanceTarget, options: {
     const count = 400;
     await a.publish(
       topic,
-      Array.from({ length: count }, (_, i) => ({ key: `key-${i % 64}`, value: body(`key-${i % 64}`, i), headers: { n: String(i) } })),
+      Array.from({ length: count }, (_, i) => ({
+        key: `key-${i % 64}`,
+        value: body(`key-${i % 64}`, i),
+        headers: { n: String(i) },
+      })),
     );
     await eventually(() => new Set([...byA, ...byB]).size === count, 60_000, 'all messages across the group');
     await eventually(() => new Set(byOther).size === count, 60_000, 'all messages in the second group');
@@ -175,9 +192,18 @@ export function brokerConformance(getTarget: () => ConformanceTarget, options: {
       }
       log.push(`ok-${seq}-attempt${ctx.attempt}`);
     });
-    await bus.publish(topic, [0, 1, 2].map((seq) => ({ key: 'same', value: body('same', seq) })));
+    await bus.publish(
+      topic,
+      [0, 1, 2].map((seq) => ({ key: 'same', value: body('same', seq) })),
+    );
     await eventually(() => log.length === 5, 30_000, 'three messages handled after two failures');
-    expect(log).to.deep.equal(['fail-0-attempt1', 'fail-0-attempt2', 'ok-0-attempt3', 'ok-1-attempt1', 'ok-2-attempt1']);
+    expect(log).to.deep.equal([
+      'fail-0-attempt1',
+      'fail-0-attempt2',
+      'ok-0-attempt3',
+      'ok-1-attempt1',
+      'ok-2-attempt1',
+    ]);
   });
 
   it('redelivers a message whose consumer crashed before acknowledging it', async () => {
@@ -208,7 +234,11 @@ export function brokerConformance(getTarget: () => ConformanceTarget, options: {
     await publisher.ensureSubscription(topic, 'g1');
     await publisher.publish(
       topic,
-      Array.from({ length: count }, (_, i) => ({ key: `key-${i % 10}`, value: body(`key-${i % 10}`, i), headers: { n: String(i) } })),
+      Array.from({ length: count }, (_, i) => ({
+        key: `key-${i % 10}`,
+        value: body(`key-${i % 10}`, i),
+        headers: { n: String(i) },
+      })),
     );
     const seen = new Set<string>();
     const first = await newBus();
@@ -245,15 +275,30 @@ export function brokerConformance(getTarget: () => ConformanceTarget, options: {
       },
     );
     const dead: DeliveredMessage[] = [];
-    await bus.subscribe({ topic: dlq, group: 'inspector', runDelayScheduler: false }, async (m) => void dead.push(m));
-    await bus.publish(topic, [{ key: 'tx-1', value: Buffer.from('poison'), headers: { 'event-type': 'Test' } }]);
-    await eventually(() => dead.length === 1 && records.length === 1, 30_000, 'message on the dead-letter topic');
+    await bus.subscribe(
+      { topic: dlq, group: 'inspector', runDelayScheduler: false },
+      async (m) => void dead.push(m),
+    );
+    await bus.publish(topic, [
+      { key: 'tx-1', value: Buffer.from('poison'), headers: { 'event-type': 'Test' } },
+    ]);
+    await eventually(
+      () => dead.length === 1 && records.length === 1,
+      30_000,
+      'message on the dead-letter topic',
+    );
     expect(attempts).to.equal(3);
     const message = dead[0]!;
     expect(message.key).to.equal('tx-1');
     expect(message.value.toString()).to.equal('poison');
     const meta = readDeadLetter(message);
-    expect(meta).to.include({ errorClass: 'TypeError', errorMessage: 'cannot handle this', attempts: 3, consumerGroup: group, originalTopic: topic });
+    expect(meta).to.include({
+      errorClass: 'TypeError',
+      errorMessage: 'cannot handle this',
+      attempts: 3,
+      consumerGroup: group,
+      originalTopic: topic,
+    });
     expect(meta.originalHeaders).to.deep.equal({ 'event-type': 'Test' });
     expect(meta.originalMessageId).to.be.a('string').and.not.equal('');
     expect(meta.firstFailureAt.getTime()).to.be.at.most(meta.lastFailureAt.getTime());
@@ -276,7 +321,11 @@ export function brokerConformance(getTarget: () => ConformanceTarget, options: {
     await bus.publish(topic, [{ key: 'k', value: Buffer.from('x') }]);
     await eventually(() => records.length === 1, 30_000, 'dead-lettered');
     expect(attempts).to.equal(1);
-    expect(records[0]).to.include({ attempts: 1, errorClass: 'NonRetryableError', errorCode: 'NON_RETRYABLE' });
+    expect(records[0]).to.include({
+      attempts: 1,
+      errorClass: 'NonRetryableError',
+      errorCode: 'NON_RETRYABLE',
+    });
   });
 
   it('never delivers a delayed message early', async () => {
@@ -287,7 +336,9 @@ export function brokerConformance(getTarget: () => ConformanceTarget, options: {
     await bus.subscribe({ topic, group: 'g1' }, async (m) => void arrivals.set(m.headers.n!, Date.now()));
     const sentAt = Date.now();
     await Promise.all([
-      bus.publish(topic, [{ key: 'a', value: Buffer.from('1'), headers: { n: 'short', keep: 'yes' } }], { delayMs: 400 }),
+      bus.publish(topic, [{ key: 'a', value: Buffer.from('1'), headers: { n: 'short', keep: 'yes' } }], {
+        delayMs: 400,
+      }),
       bus.publish(topic, [{ key: 'b', value: Buffer.from('2'), headers: { n: 'long' } }], { delayMs: 1_800 }),
       bus.publish(topic, [{ key: 'c', value: Buffer.from('3'), headers: { n: 'now' } }]),
     ]);
@@ -301,11 +352,20 @@ export function brokerConformance(getTarget: () => ConformanceTarget, options: {
     const topic = uniqueName('conf-poison');
     const bus = await newBus();
     await bus.ensureSubscription(topic, 'g1');
-    const retry: RetryPolicy = { maxAttempts: 4, backoff: { initialMs: 400, multiplier: 1, maxMs: 400, jitter: 'none' } };
+    const retry: RetryPolicy = {
+      maxAttempts: 4,
+      backoff: { initialMs: 400, multiplier: 1, maxMs: 400, jitter: 'none' },
+    };
     let deadLetteredAt = 0;
     const handledAt = new Map<string, number>();
     await bus.subscribe(
-      { topic, group: 'g1', retry, concurrency: 8, onDeadLetter: async () => void (deadLetteredAt = Date.now()) },
+      {
+        topic,
+        group: 'g1',
+        retry,
+        concurrency: 8,
+        onDeadLetter: async () => void (deadLetteredAt = Date.now()),
+      },
       async (m) => {
         if (m.key === 'poison') throw new Error('always fails');
         handledAt.set(m.headers.n!, Date.now());
@@ -314,11 +374,17 @@ export function brokerConformance(getTarget: () => ConformanceTarget, options: {
     await bus.publish(topic, [{ key: 'poison', value: Buffer.from('p') }]);
     await bus.publish(
       topic,
-      Array.from({ length: 40 }, (_, i) => ({ key: `healthy-${i}`, value: Buffer.from('h'), headers: { n: String(i) } })),
+      Array.from({ length: 40 }, (_, i) => ({
+        key: `healthy-${i}`,
+        value: Buffer.from('h'),
+        headers: { n: String(i) },
+      })),
     );
     await eventually(() => handledAt.size === 40, 30_000, 'healthy keys handled');
     await eventually(() => deadLetteredAt > 0, 30_000, 'poison dead-lettered');
     const lastHealthy = Math.max(...handledAt.values());
-    expect(lastHealthy, 'healthy keys finished while the poison key was still retrying').to.be.lessThan(deadLetteredAt);
+    expect(lastHealthy, 'healthy keys finished while the poison key was still retrying').to.be.lessThan(
+      deadLetteredAt,
+    );
   });
 }

@@ -7,12 +7,23 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config.database).to.deep.equal({ driver: 'pglite', dataDir: '.data/pglite' });
     expect(config.broker.kind).to.equal('embedded');
-    expect(config.services).to.include.members(['gateway', 'processor', 'webhook-dispatcher', 'relay', 'simulator']);
+    expect(config.services).to.include.members([
+      'gateway',
+      'processor',
+      'webhook-dispatcher',
+      'relay',
+      'simulator',
+    ]);
     expect(config.http.publicBaseUrl).to.equal('http://127.0.0.1:8080');
   });
 
   it('selects PostgreSQL and Kafka from their variables', () => {
-    const config = loadConfig({ DATABASE_URL: 'postgres://u@db:5432/p', BROKER: 'kafka', KAFKA_BROKERS: 'k1:9092,k2:9092', SERVICES: 'gateway' });
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u@db:5432/p',
+      BROKER: 'kafka',
+      KAFKA_BROKERS: 'k1:9092,k2:9092',
+      SERVICES: 'gateway',
+    });
     expect(config.database).to.deep.equal({ driver: 'postgres', url: 'postgres://u@db:5432/p', poolMax: 10 });
     expect(config.broker).to.include({ kind: 'kafka', partitions: 8 });
     expect(config.services).to.deep.equal(['gateway']);
@@ -38,7 +49,15 @@ describe('loadConfig', () => {
 
   it('documents every variable it reads', () => {
     const names = CONFIG_VARIABLES.map((v) => v.name);
-    for (const name of ['SERVICES', 'DATABASE_URL', 'BROKER', 'KAFKA_BROKERS', 'PUBSUB_PROJECT_ID', 'PUBSUB_EMULATOR_HOST', 'HTTP_PORT']) {
+    for (const name of [
+      'SERVICES',
+      'DATABASE_URL',
+      'BROKER',
+      'KAFKA_BROKERS',
+      'PUBSUB_PROJECT_ID',
+      'PUBSUB_EMULATOR_HOST',
+      'HTTP_PORT',
+    ]) {
       expect(names).to.include(name);
     }
   });

@@ -15,11 +15,15 @@ describe('delay tiers', () => {
 
   it('never releases a message before it is due, and never waits longer in a tier than the tier delay', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 1, max: 1e8 }), (enteredAt, remaining) => {
-        const tier = chooseTier(tiers, remaining);
-        const until = tierWaitUntil(tier, enteredAt, enteredAt + remaining);
-        return until <= enteredAt + remaining && until <= enteredAt + tier && until > enteredAt;
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 1e9 }),
+        fc.integer({ min: 1, max: 1e8 }),
+        (enteredAt, remaining) => {
+          const tier = chooseTier(tiers, remaining);
+          const until = tierWaitUntil(tier, enteredAt, enteredAt + remaining);
+          return until <= enteredAt + remaining && until <= enteredAt + tier && until > enteredAt;
+        },
+      ),
     );
   });
 

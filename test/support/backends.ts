@@ -16,7 +16,9 @@ export const backendEnv = {
 export function requireBackend(context: Mocha.Context, name: string, available: boolean): void {
   if (available) return;
   if (REQUIRE_REAL_BACKENDS) {
-    throw new Error(`${name} is required (REQUIRE_REAL_BACKENDS=1) but not configured: run npm run services:up and source scripts/services/env.sh`);
+    throw new Error(
+      `${name} is required (REQUIRE_REAL_BACKENDS=1) but not configured: run npm run services:up and source scripts/services/env.sh`,
+    );
   }
   context.skip();
 }

@@ -8,7 +8,10 @@ export interface TestDatabase {
   release(): Promise<void>;
 }
 
-export async function createTestDatabase(driver: 'postgres' | 'pglite', context: Mocha.Context): Promise<TestDatabase> {
+export async function createTestDatabase(
+  driver: 'postgres' | 'pglite',
+  context: Mocha.Context,
+): Promise<TestDatabase> {
   if (driver === 'pglite') {
     const database = await openDatabase({ driver: 'pglite', dataDir: 'memory://' });
     await migrate(database.knex);
@@ -16,7 +19,10 @@ export async function createTestDatabase(driver: 'postgres' | 'pglite', context:
   }
   requireBackend(context, 'PostgreSQL (TEST_DATABASE_URL)', !!backendEnv.postgresUrl);
   const schema = uniqueName('test').replace(/-/g, '_');
-  const database = await openDatabase({ driver: 'postgres', url: backendEnv.postgresUrl!, poolMax: 20 }, { schema });
+  const database = await openDatabase(
+    { driver: 'postgres', url: backendEnv.postgresUrl!, poolMax: 20 },
+    { schema },
+  );
   await migrate(database.knex);
   return {
     database,

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { KeyedExecutor, OffsetTracker, type ConsumeSpec, type DeliveryHandler, type TransportConsumer } from '../../../core/broker/index.js';
+import {
+  KeyedExecutor,
+  OffsetTracker,
+  type ConsumeSpec,
+  type DeliveryHandler,
+  type TransportConsumer,
+} from '../../../core/broker/index.js';
 import type { Logger } from '../../../core/logger.js';
 import type { Database } from '../../db/index.js';
 import { NOTIFY_CHANNEL, type LogStore, type StoredMessage } from './log-store.js';
@@ -58,9 +64,19 @@ export class EmbeddedConsumer implements TransportConsumer {
       if (topic === this.spec.topic) this.pump();
     });
     await this.rebalance();
-    this.timers.push(setInterval(() => void this.rebalance().catch((e) => this.warn('lease renewal failed', e)), Math.max(100, this.options.leaseMs / 3)));
+    this.timers.push(
+      setInterval(
+        () => void this.rebalance().catch((e) => this.warn('lease renewal failed', e)),
+        Math.max(100, this.options.leaseMs / 3),
+      ),
+    );
     this.timers.push(setInterval(() => this.pump(), this.options.pollIntervalMs));
-    this.timers.push(setInterval(() => void this.commitAll().catch((e) => this.warn('commit failed', e)), COMMIT_INTERVAL_MS));
+    this.timers.push(
+      setInterval(
+        () => void this.commitAll().catch((e) => this.warn('commit failed', e)),
+        COMMIT_INTERVAL_MS,
+      ),
+    );
     this.pump();
   }
 
@@ -71,7 +87,9 @@ export class EmbeddedConsumer implements TransportConsumer {
       await this.unlisten?.().catch(() => undefined);
       await Promise.race([this.executor.idle(), new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
       await this.commitAll().catch((e) => this.warn('final commit failed', e));
-      await this.options.store.release(this.spec.group, this.spec.topic, this.member).catch((e) => this.warn('lease release failed', e));
+      await this.options.store
+        .release(this.spec.group, this.spec.topic, this.member)
+        .catch((e) => this.warn('lease release failed', e));
       this.states.clear();
     })();
     return this.stopped;
@@ -91,8 +109,14 @@ export class EmbeddedConsumer implements TransportConsumer {
           this.pumpAgain = false;
           for (const state of [...this.states.values()]) {
             if (this.stopping) return;
-            if (state.rewindTo !== null || state.releasing || state.inFlight >= MAX_IN_FLIGHT_PER_PARTITION) continue;
-            const messages = await this.options.store.read(this.spec.topic, state.partition, state.position, FETCH_LIMIT);
+            if (state.rewindTo !== null || state.releasing || state.inFlight >= MAX_IN_FLIGHT_PER_PARTITION)
+              continue;
+            const messages = await this.options.store.read(
+              this.spec.topic,
+              state.partition,
+              state.position,
+              FETCH_LIMIT,
+            );
             if (this.states.get(state.partition) !== state || state.rewindTo !== null) continue;
             for (const message of messages) this.dispatch(state, message);
             if (messages.length === FETCH_LIMIT) this.pumpAgain = true;
@@ -128,7 +152,8 @@ export class EmbeddedConsumer implements TransportConsumer {
           });
           state.tracker.done(message.offset);
         } catch {
-          state.rewindTo = state.rewindTo === null || message.offset < state.rewindTo ? message.offset : state.rewindTo;
+          state.rewindTo =
+            state.rewindTo === null || message.offset < state.rewindTo ? message.offset : state.rewindTo;
         }
       })
       .finally(() => {
@@ -162,10 +187,18 @@ export class EmbeddedConsumer implements TransportConsumer {
     const { group, topic } = this.spec;
     const members = await store.heartbeat(group, topic, this.member, this.options.leaseMs);
     const target = Math.ceil(this.options.partitions / Math.max(1, members));
-    const owned = await store.balanceLeases(group, topic, this.member, this.options.partitions, target, this.options.leaseMs);
+    const owned = await store.balanceLeases(
+      group,
+      topic,
+      this.member,
+      this.options.partitions,
+      target,
+      this.options.leaseMs,
+    );
     if (this.stopping) return;
     for (const [partition, state] of this.states) {
-      if (!owned.includes(partition)) this.states.delete(partition); // lease lost: another member owns it now
+      if (!owned.includes(partition))
+        this.states.delete(partition); // lease lost: another member owns it now
       else if (state.releasing && state.inFlight === 0) await this.settle(state);
     }
     let added = false;
@@ -198,11 +231,21 @@ export class EmbeddedConsumer implements TransportConsumer {
   private async commit(state: PartitionState): Promise<void> {
     const next = state.tracker.committable();
     if (next === null || next <= state.lastCommitted) return;
-    const ok = await this.options.store.commit(this.spec.group, this.spec.topic, state.partition, next, this.member);
+    const ok = await this.options.store.commit(
+      this.spec.group,
+      this.spec.topic,
+      state.partition,
+      next,
+      this.member,
+    );
     if (ok) state.lastCommitted = next;
   }
 
   private warn(message: string, error: unknown): void {
-    this.options.logger.warn(`embedded consumer: ${message}`, { topic: this.spec.topic, group: this.spec.group, error: (error as Error)?.message });
+    this.options.logger.warn(`embedded consumer: ${message}`, {
+      topic: this.spec.topic,
+      group: this.spec.group,
+      error: (error as Error)?.message,
+    });
   }
 }

@@ -86,12 +86,20 @@ export class LogStore {
   }
 
   async committed(group: string, topic: string, partition: number): Promise<bigint> {
-    const row = await this.knex('broker_group_offsets').where({ group_name: group, topic, partition }).first('committed');
+    const row = await this.knex('broker_group_offsets')
+      .where({ group_name: group, topic, partition })
+      .first('committed');
     return row ? BigInt(row.committed) : 0n;
   }
 
   /** Moves the group's position forward, only while `member` still holds the partition's lease. */
-  async commit(group: string, topic: string, partition: number, offset: bigint, member: string): Promise<boolean> {
+  async commit(
+    group: string,
+    topic: string,
+    partition: number,
+    offset: bigint,
+    member: string,
+  ): Promise<boolean> {
     const result = await this.knex.raw(
       `insert into broker_group_offsets (group_name, topic, partition, committed)
        select ?, ?, ?, ? where exists (
@@ -111,8 +119,13 @@ export class LogStore {
       .insert({ group_name: group, topic, member_id: member, expires_at: expires })
       .onConflict(['group_name', 'topic', 'member_id'])
       .merge({ expires_at: expires });
-    await this.knex('broker_members').where({ group_name: group, topic }).andWhere('expires_at', '<', new Date()).delete();
-    const [row] = await this.knex('broker_members').where({ group_name: group, topic }).count<{ count: string }[]>('* as count');
+    await this.knex('broker_members')
+      .where({ group_name: group, topic })
+      .andWhere('expires_at', '<', new Date())
+      .delete();
+    const [row] = await this.knex('broker_members')
+      .where({ group_name: group, topic })
+      .count<{ count: string }[]>('* as count');
     return Number(row?.count ?? 1);
   }
 
@@ -121,12 +134,24 @@ export class LogStore {
    * Returns every partition owned afterwards (possibly more than `target`: the caller drains and
    * releases extras, so a partition never has two members working on it at once).
    */
-  async balanceLeases(group: string, topic: string, member: string, partitions: number, target: number, ttlMs: number): Promise<number[]> {
+  async balanceLeases(
+    group: string,
+    topic: string,
+    member: string,
+    partitions: number,
+    target: number,
+    ttlMs: number,
+  ): Promise<number[]> {
     const expires = new Date(Date.now() + ttlMs);
     const now = new Date();
-    await this.knex('broker_leases').where({ group_name: group, topic, owner: member }).update({ expires_at: expires });
+    await this.knex('broker_leases')
+      .where({ group_name: group, topic, owner: member })
+      .update({ expires_at: expires });
     const owned = (
-      await this.knex('broker_leases').where({ group_name: group, topic, owner: member }).orderBy('partition').pluck('partition')
+      await this.knex('broker_leases')
+        .where({ group_name: group, topic, owner: member })
+        .orderBy('partition')
+        .pluck('partition')
     ).map(Number);
     for (let partition = 0; partition < partitions && owned.length < target; partition++) {
       if (owned.includes(partition)) continue;
@@ -146,6 +171,7 @@ export class LogStore {
     const query = this.knex('broker_leases').where({ group_name: group, topic, owner: member });
     if (partitions) query.whereIn('partition', partitions);
     await query.delete();
-    if (!partitions) await this.knex('broker_members').where({ group_name: group, topic, member_id: member }).delete();
+    if (!partitions)
+      await this.knex('broker_members').where({ group_name: group, topic, member_id: member }).delete();
   }
 }

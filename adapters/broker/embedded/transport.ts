@@ -1,4 +1,10 @@
-import type { ConsumeSpec, DeliveryHandler, OutgoingMessage, Transport, TransportConsumer } from '../../../core/broker/index.js';
+import type {
+  ConsumeSpec,
+  DeliveryHandler,
+  OutgoingMessage,
+  Transport,
+  TransportConsumer,
+} from '../../../core/broker/index.js';
 import type { Logger } from '../../../core/logger.js';
 import type { Database } from '../../db/index.js';
 import { EmbeddedConsumer } from './consumer.js';

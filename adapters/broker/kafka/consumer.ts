@@ -81,7 +81,11 @@ export class KafkaGroupConsumer implements TransportConsumer {
       await Promise.race([this.executor.idle(), new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
       clearInterval(this.commitTimer);
       await this.commitAll();
-      await this.consumer.disconnect().catch((error: Error) => this.options.logger.warn('kafka consumer disconnect failed', { error: error.message }));
+      await this.consumer
+        .disconnect()
+        .catch((error: Error) =>
+          this.options.logger.warn('kafka consumer disconnect failed', { error: error.message }),
+        );
     })();
     return this.stopped;
   }
@@ -95,7 +99,13 @@ export class KafkaGroupConsumer implements TransportConsumer {
     return state;
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
     const state = this.stateOf(batch.partition);
     if (state.rewindTo !== null) {
       // This batch was fetched past a failed message: the rewind will re-fetch it.
@@ -171,16 +181,24 @@ export class KafkaGroupConsumer implements TransportConsumer {
     const next = state.tracker.committable();
     if (next === null || (state.lastCommitted !== null && next <= state.lastCommitted)) return;
     try {
-      await this.consumer.commitOffsets([{ topic: this.spec.topic, partition: state.partition, offset: next.toString() }]);
+      await this.consumer.commitOffsets([
+        { topic: this.spec.topic, partition: state.partition, offset: next.toString() },
+      ]);
       state.lastCommitted = next;
     } catch (error) {
       // Typically a rebalance took the partition away; the new owner re-reads from the last commit.
-      this.options.logger.warn('kafka offset commit failed', { topic: this.spec.topic, partition: state.partition, error: (error as Error).message });
+      this.options.logger.warn('kafka offset commit failed', {
+        topic: this.spec.topic,
+        partition: state.partition,
+        error: (error as Error).message,
+      });
     }
   }
 }
 
-function decodeHeaders(raw: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): Headers {
+function decodeHeaders(
+  raw: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined,
+): Headers {
   const headers: Headers = {};
   for (const [name, value] of Object.entries(raw ?? {})) {
     if (value === undefined) continue;

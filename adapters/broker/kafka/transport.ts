@@ -1,5 +1,11 @@
 import { Kafka, type Admin, type Producer } from 'kafkajs';
-import type { ConsumeSpec, DeliveryHandler, OutgoingMessage, Transport, TransportConsumer } from '../../../core/broker/index.js';
+import type {
+  ConsumeSpec,
+  DeliveryHandler,
+  OutgoingMessage,
+  Transport,
+  TransportConsumer,
+} from '../../../core/broker/index.js';
 import type { Logger } from '../../../core/logger.js';
 import { KafkaGroupConsumer } from './consumer.js';
 import { kafkaLogCreator } from './log-creator.js';
@@ -77,7 +83,11 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
       if (toCreate.length > 0) {
         try {
           await a.createTopics({
-            topics: toCreate.map((topic) => ({ topic, numPartitions: options.partitions, replicationFactor: -1 })),
+            topics: toCreate.map((topic) => ({
+              topic,
+              numPartitions: options.partitions,
+              replicationFactor: -1,
+            })),
             waitForLeaders: true,
           });
         } catch (error) {

@@ -1,5 +1,10 @@
 import { Duration, type Message, type PubSub, type Subscription } from '@google-cloud/pubsub';
-import { KeyedExecutor, type ConsumeSpec, type DeliveryHandler, type TransportConsumer } from '../../../core/broker/index.js';
+import {
+  KeyedExecutor,
+  type ConsumeSpec,
+  type DeliveryHandler,
+  type TransportConsumer,
+} from '../../../core/broker/index.js';
 import type { Logger } from '../../../core/logger.js';
 import { subscriptionName } from './names.js';
 
@@ -26,16 +31,23 @@ export class PubSubConsumer implements TransportConsumer {
   }
 
   start(): void {
-    const subscription = this.options.pubsub.subscription(subscriptionName(this.spec.topic, this.spec.group), {
-      flowControl: { maxMessages: Math.max(10, this.spec.concurrency * 4), allowExcessMessages: false },
-      minAckDeadline: Duration.from({ seconds: this.options.ackDeadlineSeconds }),
-      maxExtensionTime: Duration.from({ minutes: 65 }),
-      // On close, messages the client still holds are nacked so they are redelivered at once.
-      closeOptions: { behavior: 'NACK' },
-    });
+    const subscription = this.options.pubsub.subscription(
+      subscriptionName(this.spec.topic, this.spec.group),
+      {
+        flowControl: { maxMessages: Math.max(10, this.spec.concurrency * 4), allowExcessMessages: false },
+        minAckDeadline: Duration.from({ seconds: this.options.ackDeadlineSeconds }),
+        maxExtensionTime: Duration.from({ minutes: 65 }),
+        // On close, messages the client still holds are nacked so they are redelivered at once.
+        closeOptions: { behavior: 'NACK' },
+      },
+    );
     subscription.on('message', (message: Message) => this.onMessage(message));
     subscription.on('error', (error: Error) =>
-      this.options.logger.warn('pubsub subscription error', { topic: this.spec.topic, group: this.spec.group, error: error.message }),
+      this.options.logger.warn('pubsub subscription error', {
+        topic: this.spec.topic,
+        group: this.spec.group,
+        error: error.message,
+      }),
     );
     this.subscription = subscription;
   }
@@ -48,9 +60,11 @@ export class PubSubConsumer implements TransportConsumer {
       subscription.removeAllListeners('message');
       // Waits for handlers still running (their acks are flushed), then nacks whatever is left.
       await Promise.race([this.executor.idle(), new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
-      await subscription.close().catch((error: Error) =>
-        this.options.logger.warn('pubsub subscription close failed', { error: error.message }),
-      );
+      await subscription
+        .close()
+        .catch((error: Error) =>
+          this.options.logger.warn('pubsub subscription close failed', { error: error.message }),
+        );
     })();
     return this.stopped;
   }

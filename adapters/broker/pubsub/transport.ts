@@ -1,5 +1,11 @@
 import { PubSub, type Topic } from '@google-cloud/pubsub';
-import type { ConsumeSpec, DeliveryHandler, OutgoingMessage, Transport, TransportConsumer } from '../../../core/broker/index.js';
+import type {
+  ConsumeSpec,
+  DeliveryHandler,
+  OutgoingMessage,
+  Transport,
+  TransportConsumer,
+} from '../../../core/broker/index.js';
 import type { Logger } from '../../../core/logger.js';
 import { PubSubConsumer } from './consumer.js';
 import { resourceName, subscriptionName } from './names.js';
@@ -26,7 +32,9 @@ export function createPubSubTransport(options: PubSubTransportOptions): Transpor
   const pubsub = new PubSub({
     projectId: options.projectId,
     // Naming the universe domain stops google-auth probing for a GCE metadata server next to the emulator.
-    ...(options.emulatorHost ? { apiEndpoint: options.emulatorHost, emulatorMode: true, universeDomain: 'googleapis.com' } : {}),
+    ...(options.emulatorHost
+      ? { apiEndpoint: options.emulatorHost, emulatorMode: true, universeDomain: 'googleapis.com' }
+      : {}),
   });
   const topics = new Map<string, Topic>();
   const consumers = new Set<PubSubConsumer>();
@@ -60,14 +68,21 @@ export function createPubSubTransport(options: PubSubTransportOptions): Transpor
     async ensureSubscription(topic, group) {
       await pubsub.createTopic(resourceName(topic)).catch(ignoreExists);
       await topicHandle(topic)
-        .createSubscription(subscriptionName(topic, group), { enableMessageOrdering: true, ackDeadlineSeconds })
+        .createSubscription(subscriptionName(topic, group), {
+          enableMessageOrdering: true,
+          ackDeadlineSeconds,
+        })
         .catch(ignoreExists);
     },
     async publish(topicName: string, messages: readonly OutgoingMessage[]) {
       const topic = topicHandle(topicName);
       const results = await Promise.allSettled(
         messages.map((m) =>
-          topic.publishMessage({ data: m.value, attributes: { ...m.headers }, ...(m.key ? { orderingKey: m.key } : {}) }),
+          topic.publishMessage({
+            data: m.value,
+            attributes: { ...m.headers },
+            ...(m.key ? { orderingKey: m.key } : {}),
+          }),
         ),
       );
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -79,7 +94,11 @@ export function createPubSubTransport(options: PubSubTransportOptions): Transpor
     },
     async consume(spec: ConsumeSpec, handler: DeliveryHandler): Promise<TransportConsumer> {
       await this.ensureSubscription(spec.topic, spec.group);
-      const consumer = new PubSubConsumer(spec, handler, { pubsub, logger: options.logger, ackDeadlineSeconds });
+      const consumer = new PubSubConsumer(spec, handler, {
+        pubsub,
+        logger: options.logger,
+        ackDeadlineSeconds,
+      });
       consumer.start();
       consumers.add(consumer);
       return {

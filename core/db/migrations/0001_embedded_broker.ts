@@ -50,7 +50,14 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const table of ['broker_leases', 'broker_members', 'broker_group_offsets', 'broker_messages', 'broker_partitions', 'broker_topics']) {
+  for (const table of [
+    'broker_leases',
+    'broker_members',
+    'broker_group_offsets',
+    'broker_messages',
+    'broker_partitions',
+    'broker_topics',
+  ]) {
     await knex.schema.dropTableIfExists(table);
   }
 }
