@@ -42,28 +42,46 @@ export class LogStore {
       list.push(message);
       byPartition.set(partition, list);
     }
+    const partitionList = [...byPartition.keys()].sort((a, b) => a - b);
     await this.knex.transaction(async (trx) => {
-      // Lock counters in partition order so concurrent publishers cannot deadlock.
-      for (const partition of [...byPartition.keys()].sort((a, b) => a - b)) {
+      // Lock the counters in partition order (concurrent publishers cannot deadlock), then reserve
+      // every partition's offsets in one statement and insert the whole batch in one more.
+      await trx.raw(
+        'select partition from broker_partitions where topic = ? and partition = any(?::int[]) order by partition for update',
+        [topic, partitionList],
+      );
+      const reserved = await trx.raw(
+        `update broker_partitions p set next_offset = p.next_offset + v.n
+         from unnest(?::int[], ?::int[]) as v(partition, n)
+         where p.topic = ? and p.partition = v.partition
+         returning p.partition, p.next_offset`,
+        [partitionList, partitionList.map((p) => byPartition.get(p)!.length), topic],
+      );
+      const ends = new Map<number, bigint>(
+        (reserved.rows as Array<{ partition: number; next_offset: string }>).map((r) => [
+          Number(r.partition),
+          BigInt(r.next_offset),
+        ]),
+      );
+      const rows = [];
+      for (const partition of partitionList) {
         const batch = byPartition.get(partition)!;
-        const [row] = await trx('broker_partitions')
-          .where({ topic, partition })
-          .increment('next_offset', batch.length)
-          .returning('next_offset');
-        if (!row) throw new Error(`embedded broker: topic ${topic} partition ${partition} does not exist`);
-        const end = BigInt(row.next_offset);
+        const end = ends.get(partition);
+        if (end === undefined)
+          throw new Error(`embedded broker: topic ${topic} partition ${partition} does not exist`);
         const start = end - BigInt(batch.length);
-        await trx('broker_messages').insert(
-          batch.map((m, i) => ({
+        for (const [i, m] of batch.entries()) {
+          rows.push({
             topic,
             partition,
             offset: (start + BigInt(i)).toString(),
             key: m.key,
             value: m.value,
             headers: JSON.stringify(m.headers ?? {}),
-          })),
-        );
+          });
+        }
       }
+      await trx('broker_messages').insert(rows);
       await trx.raw('select pg_notify(?, ?)', [NOTIFY_CHANNEL, topic]);
     });
   }
