@@ -1,9 +1,16 @@
+/**
+ * The Avro logical types our schemas use, registered in one place: avsc 5 ships none, and every avsc
+ * type is built through `parseSchema` (schemas/registry.ts) with this map.
+ */
 import avro from 'avsc';
 
-/** `timestamp-millis` as a JS Date: avsc 5 ships no logical types, so every codec registers this one. */
+/** `timestamp-millis` as a JS Date (UTC milliseconds on the wire, a `long`). */
 export class TimestampMillisType extends avro.types.LogicalType {
   override _fromValue(value: number): Date {
-    return new Date(value);
+    const date = new Date(value);
+    if (Number.isNaN(date.getTime()))
+      throw new RangeError(`timestamp-millis ${value} is outside the Date range`);
+    return date;
   }
   override _toValue(value: unknown): number | undefined {
     if (value instanceof Date) return value.getTime();

@@ -1,10 +1,14 @@
 import type { Knex } from 'knex';
 import * as m0001 from './migrations/0001_embedded_broker.js';
+import * as m0002 from './migrations/0002_outbox_inbox.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
 /** Migrations listed explicitly (no directory scan), so they run the same under tsx, compiled, and bundled. */
-const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [['0001_embedded_broker', m0001]];
+const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
+  ['0001_embedded_broker', m0001],
+  ['0002_outbox_inbox', m0002],
+];
 
 const source: Knex.MigrationSource<[string, Migration]> = {
   getMigrations: async () => [...MIGRATIONS],

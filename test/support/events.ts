@@ -49,15 +49,42 @@ export const SAMPLE_PAYLOADS: { [T in EventType]: EventPayloads[T] } = {
   CustomerDataRequested: {
     attemptId: 'att_1',
     sessionId: 'ses_1',
-    fields: [{ name: 'phone', kind: 'phone', required: true, pattern: '^\\+[0-9]{7,15}$', label: 'Phone number' }],
+    fields: [
+      { name: 'phone', kind: 'phone', required: true, pattern: '^\\+[0-9]{7,15}$', label: 'Phone number' },
+    ],
   },
   CustomerDataSubmitted: { sessionId: 'ses_1', fieldNames: ['phone'] },
-  ProviderCallbackReceived: { callbackId: 'cb_1', providerId: 'stripe-sim', providerReference: 'pi_123', receivedAt: at },
-  ProviderCallbackProcessed: { callbackId: 'cb_1', providerId: 'stripe-sim', providerStatus: 'succeeded', resultingStatus: 'SUCCEEDED' },
-  ProviderCallbackIgnored: { callbackId: 'cb_2', providerId: 'stripe-sim', reason: 'duplicate', detail: null },
+  ProviderCallbackReceived: {
+    callbackId: 'cb_1',
+    providerId: 'stripe-sim',
+    providerReference: 'pi_123',
+    receivedAt: at,
+  },
+  ProviderCallbackProcessed: {
+    callbackId: 'cb_1',
+    providerId: 'stripe-sim',
+    providerStatus: 'succeeded',
+    resultingStatus: 'SUCCEEDED',
+  },
+  ProviderCallbackIgnored: {
+    callbackId: 'cb_2',
+    providerId: 'stripe-sim',
+    reason: 'duplicate',
+    detail: null,
+  },
   TransactionStatusChanged: { fromStatus: 'PENDING', toStatus: 'SUCCEEDED', reason: null, amount: money },
-  MerchantWebhookRequested: { webhookId: 'msg_1', webhookType: 'transaction.status_changed', status: 'SUCCEEDED' },
-  MerchantWebhookDelivered: { webhookId: 'msg_1', attemptNumber: 2, httpStatus: 204, durationMs: 35, trigger: 'automatic' },
+  MerchantWebhookRequested: {
+    webhookId: 'msg_1',
+    webhookType: 'transaction.status_changed',
+    status: 'SUCCEEDED',
+  },
+  MerchantWebhookDelivered: {
+    webhookId: 'msg_1',
+    attemptNumber: 2,
+    httpStatus: 204,
+    durationMs: 35,
+    trigger: 'automatic',
+  },
   MerchantWebhookFailed: {
     webhookId: 'msg_1',
     attemptNumber: 1,

@@ -6,6 +6,7 @@ import {
   type DeliveryHandler,
   type TransportConsumer,
 } from '../../../core/broker/index.js';
+import { PartitionLeases } from '../../../core/db/partition-leases.js';
 import type { Logger } from '../../../core/logger.js';
 import type { Database } from '../../db/index.js';
 import { NOTIFY_CHANNEL, type LogStore, type StoredMessage } from './log-store.js';
@@ -44,6 +45,7 @@ export class EmbeddedConsumer implements TransportConsumer {
   private readonly member = randomUUID();
   private readonly states = new Map<number, PartitionState>();
   private readonly executor: KeyedExecutor;
+  private readonly leases: PartitionLeases;
   private readonly timers: NodeJS.Timeout[] = [];
   private unlisten: (() => Promise<void>) | undefined;
   private stopping = false;
@@ -57,6 +59,7 @@ export class EmbeddedConsumer implements TransportConsumer {
     private readonly options: EmbeddedConsumerOptions,
   ) {
     this.executor = new KeyedExecutor(spec.concurrency);
+    this.leases = new PartitionLeases(options.database.knex, spec.group, spec.topic, options.partitions);
   }
 
   async start(): Promise<void> {
@@ -87,9 +90,7 @@ export class EmbeddedConsumer implements TransportConsumer {
       await this.unlisten?.().catch(() => undefined);
       await Promise.race([this.executor.idle(), new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
       await this.commitAll().catch((e) => this.warn('final commit failed', e));
-      await this.options.store
-        .release(this.spec.group, this.spec.topic, this.member)
-        .catch((e) => this.warn('lease release failed', e));
+      await this.leases.release(this.member).catch((e) => this.warn('lease release failed', e));
       this.states.clear();
     })();
     return this.stopped;
@@ -175,7 +176,7 @@ export class EmbeddedConsumer implements TransportConsumer {
     } else if (state.releasing) {
       await this.commit(state).catch((e) => this.warn('commit failed', e));
       this.states.delete(state.partition);
-      await this.options.store.release(this.spec.group, this.spec.topic, this.member, [state.partition]);
+      await this.leases.release(this.member, [state.partition]);
     } else {
       this.pump();
     }
@@ -185,16 +186,9 @@ export class EmbeddedConsumer implements TransportConsumer {
     if (this.stopping) return;
     const { store } = this.options;
     const { group, topic } = this.spec;
-    const members = await store.heartbeat(group, topic, this.member, this.options.leaseMs);
-    const target = Math.ceil(this.options.partitions / Math.max(1, members));
-    const owned = await store.balanceLeases(
-      group,
-      topic,
-      this.member,
-      this.options.partitions,
-      target,
-      this.options.leaseMs,
-    );
+    const members = await this.leases.heartbeat(this.member, this.options.leaseMs);
+    const target = this.leases.fairShare(members);
+    const owned = await this.leases.balance(this.member, target, this.options.leaseMs);
     if (this.stopping) return;
     for (const [partition, state] of this.states) {
       if (!owned.includes(partition))

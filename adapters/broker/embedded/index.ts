@@ -1,2 +1,2 @@
 export { createEmbeddedTransport, type EmbeddedTransportOptions } from './transport.js';
-export { partitionFor } from './partitioner.js';
+export { partitionFor } from '../../../core/partitioning.js';

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Headers, OutgoingMessage } from '../../../core/broker/index.js';
-import { partitionFor } from './partitioner.js';
+import { partitionFor } from '../../../core/partitioning.js';
 
 /** Wake-up channel: every publish NOTIFYs it with the topic name when its transaction commits. */
 export const NOTIFY_CHANNEL = 'payments_broker_publish';
@@ -14,7 +14,7 @@ export interface StoredMessage {
   publishedAt: Date;
 }
 
-/** SQL of the embedded log: topics, appends in commit order, reads, offsets, leases and members. */
+/** SQL of the embedded log: topics, appends in commit order, reads and group offsets. */
 export class LogStore {
   constructor(private readonly knex: Knex) {}
 
@@ -121,75 +121,12 @@ export class LogStore {
     const result = await this.knex.raw(
       `insert into broker_group_offsets (group_name, topic, partition, committed)
        select ?, ?, ?, ? where exists (
-         select 1 from broker_leases where group_name = ? and topic = ? and partition = ? and owner = ?)
+         select 1 from partition_leases where group_name = ? and scope = ? and partition = ? and owner = ?)
        on conflict (group_name, topic, partition)
        do update set committed = greatest(broker_group_offsets.committed, excluded.committed)
        returning committed`,
       [group, topic, partition, offset.toString(), group, topic, partition, member],
     );
     return (result.rows as unknown[]).length > 0;
-  }
-
-  /** Registers/refreshes a live member and returns how many members the group has on this topic. */
-  async heartbeat(group: string, topic: string, member: string, ttlMs: number): Promise<number> {
-    const expires = new Date(Date.now() + ttlMs);
-    await this.knex('broker_members')
-      .insert({ group_name: group, topic, member_id: member, expires_at: expires })
-      .onConflict(['group_name', 'topic', 'member_id'])
-      .merge({ expires_at: expires });
-    await this.knex('broker_members')
-      .where({ group_name: group, topic })
-      .andWhere('expires_at', '<', new Date())
-      .delete();
-    const [row] = await this.knex('broker_members')
-      .where({ group_name: group, topic })
-      .count<{ count: string }[]>('* as count');
-    return Number(row?.count ?? 1);
-  }
-
-  /**
-   * Renews this member's leases and claims free or expired partitions until it owns `target`.
-   * Returns every partition owned afterwards (possibly more than `target`: the caller drains and
-   * releases extras, so a partition never has two members working on it at once).
-   */
-  async balanceLeases(
-    group: string,
-    topic: string,
-    member: string,
-    partitions: number,
-    target: number,
-    ttlMs: number,
-  ): Promise<number[]> {
-    const expires = new Date(Date.now() + ttlMs);
-    const now = new Date();
-    await this.knex('broker_leases')
-      .where({ group_name: group, topic, owner: member })
-      .update({ expires_at: expires });
-    const owned = (
-      await this.knex('broker_leases')
-        .where({ group_name: group, topic, owner: member })
-        .orderBy('partition')
-        .pluck('partition')
-    ).map(Number);
-    for (let partition = 0; partition < partitions && owned.length < target; partition++) {
-      if (owned.includes(partition)) continue;
-      const claimed = await this.knex.raw(
-        `insert into broker_leases (group_name, topic, partition, owner, expires_at) values (?, ?, ?, ?, ?)
-         on conflict (group_name, topic, partition) do update set owner = excluded.owner, expires_at = excluded.expires_at
-         where broker_leases.expires_at < ?
-         returning partition`,
-        [group, topic, partition, member, expires, now],
-      );
-      if ((claimed.rows as unknown[]).length > 0) owned.push(partition);
-    }
-    return owned.sort((a, b) => a - b);
-  }
-
-  async release(group: string, topic: string, member: string, partitions?: number[]): Promise<void> {
-    const query = this.knex('broker_leases').where({ group_name: group, topic, owner: member });
-    if (partitions) query.whereIn('partition', partitions);
-    await query.delete();
-    if (!partitions)
-      await this.knex('broker_members').where({ group_name: group, topic, member_id: member }).delete();
   }
 }

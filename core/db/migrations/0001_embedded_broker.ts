@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-/** The embedded broker's log: topics, per-partition offset counters, messages, group offsets, leases, members. */
+/** The embedded broker's log (topics, offset counters, messages, group offsets) and partition leases. */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('broker_topics', (t) => {
     t.text('name').primary();
@@ -32,20 +32,22 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('committed').notNullable();
     t.primary(['group_name', 'topic', 'partition']);
   });
-  await knex.schema.createTable('broker_members', (t) => {
+  // Partition leases, shared by the embedded broker's consumer groups and the outbox relays: members
+  // of a group split a scope's partitions, and a member that stops renewing loses them on expiry.
+  await knex.schema.createTable('lease_members', (t) => {
     t.text('group_name').notNullable();
-    t.text('topic').notNullable();
+    t.text('scope').notNullable();
     t.text('member_id').notNullable();
     t.timestamp('expires_at', { useTz: true }).notNullable();
-    t.primary(['group_name', 'topic', 'member_id']);
+    t.primary(['group_name', 'scope', 'member_id']);
   });
-  await knex.schema.createTable('broker_leases', (t) => {
+  await knex.schema.createTable('partition_leases', (t) => {
     t.text('group_name').notNullable();
-    t.text('topic').notNullable();
+    t.text('scope').notNullable();
     t.integer('partition').notNullable();
     t.text('owner').notNullable();
     t.timestamp('expires_at', { useTz: true }).notNullable();
-    t.primary(['group_name', 'topic', 'partition']);
+    t.primary(['group_name', 'scope', 'partition']);
   });
 }
 

@@ -1,5 +1,5 @@
 /**
- * Stable key -> partition: FNV-1a 32-bit over the key's UTF-8 bytes, modulo the partition count. It must
+ * Stable key -> partition (embedded broker partitions, outbox relay buckets): FNV-1a 32-bit over the key's UTF-8 bytes, modulo the partition count. It must
  * never change for an existing topic, or one transaction's events would land on two partitions.
  */
 export function partitionFor(key: string, partitions: number): number {

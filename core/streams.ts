@@ -1,0 +1,16 @@
+/**
+ * Topics of the platform's streams. Business events (the Avro catalog) all go to one topic keyed by
+ * transaction id, consumed by the services and by the data team; see docs/data-stream.md.
+ */
+export const BUSINESS_EVENTS_TOPIC = 'payments.events.v1';
+
+/** Headers every business event carries, so consumers can route without decoding the body. */
+export const EVENT_HEADERS = {
+  eventId: 'event-id',
+  eventType: 'event-type',
+  schemaVersion: 'schema-version',
+  contentType: 'content-type',
+} as const;
+
+/** Content type of a business event body: Avro single-object encoding. */
+export const EVENT_CONTENT_TYPE = 'application/vnd.apache.avro+binary; framing=single-object';

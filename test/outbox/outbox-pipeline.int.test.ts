@@ -1,0 +1,184 @@
+import { expect } from 'chai';
+import type { Knex } from 'knex';
+import { createEmbeddedTransport } from '../../adapters/broker/embedded/index.js';
+import { createKafkaTransport } from '../../adapters/broker/kafka/index.js';
+import { createPubSubTransport } from '../../adapters/broker/pubsub/index.js';
+import type { Database } from '../../adapters/db/index.js';
+import { EventBus, type Broker, type Transport } from '../../core/broker/index.js';
+import { processOnce } from '../../core/inbox.js';
+import { silentLogger } from '../../core/logger.js';
+import { enqueueEvents, outboxBacklog, OutboxRelay } from '../../core/outbox/index.js';
+import { decodeEvent } from '../../schemas/index.js';
+import { eventually } from '../broker/conformance.js';
+import { backendEnv, requireBackend, uniqueName } from '../support/backends.js';
+import { createTestDatabase } from '../support/database.js';
+import { sampleEvent } from '../support/events.js';
+
+type Target = {
+  name: string;
+  driver: 'pglite' | 'postgres';
+  available: () => boolean;
+  transport: (database: Database) => Transport;
+};
+
+const targets: Target[] = [
+  {
+    name: 'embedded (PGlite)',
+    driver: 'pglite',
+    available: () => true,
+    transport: (database) => createEmbeddedTransport({ database, partitions: 8, logger: silentLogger }),
+  },
+  {
+    name: 'embedded (PostgreSQL)',
+    driver: 'postgres',
+    available: () => true,
+    transport: (database) => createEmbeddedTransport({ database, partitions: 8, logger: silentLogger }),
+  },
+  {
+    name: 'Kafka',
+    driver: 'postgres',
+    available: () => !!backendEnv.kafkaBrokers,
+    transport: () =>
+      createKafkaTransport({
+        brokers: backendEnv.kafkaBrokers!,
+        clientId: 'outbox-test',
+        partitions: 8,
+        logger: silentLogger,
+      }),
+  },
+  {
+    name: 'Pub/Sub emulator',
+    driver: 'postgres',
+    available: () => !!backendEnv.pubsubEmulatorHost,
+    transport: () =>
+      createPubSubTransport({
+        projectId: 'outbox-test',
+        emulatorHost: backendEnv.pubsubEmulatorHost!,
+        logger: silentLogger,
+      }),
+  },
+];
+
+/** A broker whose Nth publish "crashes" the relay after the broker acknowledged it, before the rows are marked. */
+function crashingAfter(broker: Broker, n: number): Broker & { crashed: boolean } {
+  let publishes = 0;
+  const wrapper = Object.create(broker) as Broker & { crashed: boolean };
+  wrapper.crashed = false;
+  wrapper.publish = async (...args) => {
+    if (wrapper.crashed) throw new Error('relay process is dead');
+    await broker.publish(...args);
+    if (++publishes === n) {
+      wrapper.crashed = true;
+      throw new Error('relay crashed after the broker acknowledged the batch');
+    }
+  };
+  return wrapper;
+}
+
+for (const target of targets) {
+  describe(`outbox -> broker -> inbox pipeline: ${target.name}`, function () {
+    this.timeout(120_000);
+    let database: Database;
+    let release: () => Promise<void>;
+    let bus: EventBus;
+
+    before(async function () {
+      requireBackend(this, target.name, target.available());
+      ({ database, release } = await createTestDatabase(target.driver, this));
+      bus = new EventBus({ transport: target.transport(database), logger: silentLogger });
+      await bus.start();
+    });
+    after(async () => {
+      await bus?.stop(2_000);
+      await release?.();
+    });
+
+    it('delivers every event once per transaction in order, even when a relay dies mid-batch and another relay runs', async () => {
+      const knex: Knex = database.knex;
+      const topic = uniqueName('outbox-events');
+      const consumer = 'pipeline-test';
+      const effects = uniqueName('effects').replace(/-/g, '_');
+      await knex.schema.createTable(effects, (t) => {
+        t.text('event_id').primary();
+        t.text('transaction_id').notNullable();
+        t.integer('sequence').notNullable();
+      });
+      await bus.ensureSubscription(topic, consumer);
+
+      const transactions = 40;
+      const perTransaction = 5;
+      for (let sequence = 1; sequence <= perTransaction; sequence++) {
+        for (let t = 0; t < transactions; t++) {
+          await knex.transaction(async (trx) => {
+            await enqueueEvents(trx, [sampleEvent('TransactionStatusChanged', `tx_${t}`, sequence)], {
+              topic,
+            });
+          });
+        }
+      }
+
+      const order = new Map<string, number[]>();
+      let duplicates = 0;
+      await bus.subscribe({ topic, group: consumer, concurrency: 8 }, async (message) => {
+        const event = decodeEvent(message.value);
+        const outcome = await processOnce(knex, consumer, event.envelope.eventId, async (trx) => {
+          await trx(effects).insert({
+            event_id: event.envelope.eventId,
+            transaction_id: event.envelope.transactionId,
+            sequence: event.envelope.sequence,
+          });
+        });
+        if (outcome.duplicate) duplicates++;
+        else
+          order.set(event.envelope.transactionId, [
+            ...(order.get(event.envelope.transactionId) ?? []),
+            event.envelope.sequence,
+          ]);
+      });
+
+      const listen = (channel: string, onNotify: () => void) => database.listen(channel, onNotify);
+      const doomed = crashingAfter(bus, 2);
+      const relayA = new OutboxRelay({
+        knex,
+        listen,
+        broker: doomed,
+        logger: silentLogger,
+        batchSize: 10,
+        leaseMs: 3_000,
+      });
+      const relayB = new OutboxRelay({
+        knex,
+        listen,
+        broker: bus,
+        logger: silentLogger,
+        batchSize: 10,
+        leaseMs: 3_000,
+      });
+      await relayA.start();
+      await relayB.start();
+      await eventually(() => doomed.crashed, 30_000, 'relay A crashed');
+      await relayA.stop(); // its buckets move to relay B
+
+      const total = transactions * perTransaction;
+      const applied = () => [...order.values()].reduce((n, seqs) => n + seqs.length, 0);
+      try {
+        await eventually(() => applied() >= total, 60_000, `${total} events applied`);
+      } catch (error) {
+        const backlog = await outboxBacklog(knex);
+        throw new Error(
+          `${(error as Error).message}; applied ${applied()}, duplicates ${duplicates}, pending ${backlog.pending}`,
+        );
+      }
+      await relayB.stop();
+
+      for (const [transactionId, sequences] of order) {
+        expect(sequences, `events of ${transactionId} in order`).to.deep.equal([1, 2, 3, 4, 5]);
+      }
+      expect(order.size).to.equal(transactions);
+      const [row] = await knex(effects).count<{ count: string }[]>('* as count');
+      expect(Number(row?.count), 'effects applied exactly once').to.equal(total);
+      expect(duplicates, 'the crashed batch was published again and absorbed by the inbox').to.be.at.least(1);
+      expect((await outboxBacklog(knex)).pending).to.equal(0);
+    });
+  });
+}
