@@ -11,7 +11,9 @@ import type { Config } from '../core/config/index.js';
 import { opsRoutes } from '../core/http/ops-routes.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
-import { createMetrics } from '../core/observability/metrics.js';
+import { createMetrics, registerOutboxMetrics } from '../core/observability/metrics.js';
+import { OutboxRelay, outboxBacklog } from '../core/outbox/index.js';
+import { BUSINESS_EVENTS_TOPIC } from '../core/streams.js';
 import { migrate } from '../core/db/index.js';
 import { listen } from './http-server.js';
 
@@ -43,6 +45,20 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
     });
     await broker.start();
     lifecycle.onStop('broker', () => broker.stop(config.shutdownTimeoutMs));
+    await broker.ensureTopics([BUSINESS_EVENTS_TOPIC]);
+
+    if (config.services.includes('relay')) {
+      const outboxMetrics = registerOutboxMetrics(metrics.registry, () => outboxBacklog(database.knex));
+      const relay = new OutboxRelay({
+        knex: database.knex,
+        listen: (channel, onNotify) => database.listen(channel, onNotify),
+        broker,
+        logger: logger.child({ component: 'outbox-relay' }),
+        onPublished: (count) => outboxMetrics.published.inc(count),
+      });
+      await relay.start();
+      lifecycle.onStop('outbox relay', () => relay.stop());
+    }
 
     const app = new Koa();
     const ops = opsRoutes({

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventBusObserver } from '../broker/event-bus.js';
 
 /** The process's Prometheus registry and the metrics shared by every service. */
@@ -52,4 +52,36 @@ export function createMetrics(options: { service: string; defaultMetrics?: boole
       },
     },
   };
+}
+
+/** Outbox backlog gauges, read from the database at scrape time. */
+export function registerOutboxMetrics(
+  registry: Registry,
+  read: () => Promise<{ pending: number; oldestAgeSeconds: number }>,
+): { published: Counter<string> } {
+  let last: Promise<{ pending: number; oldestAgeSeconds: number }> | undefined;
+  // One query per scrape feeds both gauges.
+  const snapshot = () => (last ??= read().finally(() => setTimeout(() => (last = undefined), 0)));
+  new Gauge({
+    name: 'outbox_backlog_events',
+    help: 'Events committed to the outbox and not yet acknowledged by the broker',
+    registers: [registry],
+    async collect() {
+      this.set((await snapshot()).pending);
+    },
+  });
+  new Gauge({
+    name: 'outbox_oldest_event_age_seconds',
+    help: 'Age of the oldest event waiting in the outbox (0 when empty)',
+    registers: [registry],
+    async collect() {
+      this.set((await snapshot()).oldestAgeSeconds);
+    },
+  });
+  const published = new Counter({
+    name: 'outbox_events_published_total',
+    help: 'Events the outbox relay published to the broker',
+    registers: [registry],
+  });
+  return { published };
 }

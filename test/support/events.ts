@@ -121,7 +121,7 @@ export function sampleEvent<T extends EventType>(type: T, transactionId = 'tx_1'
       correlationId: 'corr_1',
       causationId: null,
     },
-    payload: SAMPLE_PAYLOADS[type],
+    payload: structuredClone(SAMPLE_PAYLOADS[type]),
   } as unknown as EventOf<T>;
 }
 

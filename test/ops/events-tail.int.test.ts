@@ -1,0 +1,149 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { expect } from 'chai';
+import { createEmbeddedTransport } from '../../adapters/broker/embedded/index.js';
+import { createKafkaTransport } from '../../adapters/broker/kafka/index.js';
+import type { Database } from '../../adapters/db/index.js';
+import { EventBus, type Transport } from '../../core/broker/index.js';
+import { silentLogger } from '../../core/logger.js';
+import { enqueueEvents, OutboxRelay, outboxBacklog } from '../../core/outbox/index.js';
+import { backendEnv, requireBackend, uniqueName } from '../support/backends.js';
+import { createTestDatabase } from '../support/database.js';
+import { sampleEvent } from '../support/events.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+/** Runs the installed bin exactly as ops would (`npx payments-ops ...`). */
+function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(root, 'bin/payments-ops.js'), ...args], {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const targets = [
+  {
+    name: 'Kafka',
+    available: () => !!backendEnv.kafkaBrokers,
+    transport: (): Transport =>
+      createKafkaTransport({
+        brokers: backendEnv.kafkaBrokers!,
+        clientId: 'tail-test',
+        partitions: 4,
+        logger: silentLogger,
+      }),
+    env: (): Record<string, string> => ({
+      BROKER: 'kafka',
+      KAFKA_BROKERS: backendEnv.kafkaBrokers!.join(','),
+    }),
+  },
+  {
+    name: 'embedded log on PostgreSQL',
+    available: () => true,
+    transport: (database: Database): Transport =>
+      createEmbeddedTransport({ database, partitions: 4, logger: silentLogger }),
+    env: (_database: Database, schema: string): Record<string, string> => ({
+      BROKER: 'embedded',
+      DATABASE_URL: `${backendEnv.postgresUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    }),
+  },
+];
+
+for (const target of targets) {
+  describe(`payments-ops events tail: ${target.name}`, function () {
+    this.timeout(120_000);
+    let database: Database;
+    let release: () => Promise<void>;
+    let bus: EventBus;
+
+    before(async function () {
+      requireBackend(this, target.name, target.available());
+      ({ database, release } = await createTestDatabase('postgres', this));
+      bus = new EventBus({ transport: target.transport(database), logger: silentLogger });
+      await bus.start();
+    });
+    after(async () => {
+      await bus?.stop(1_000);
+      await release?.();
+    });
+
+    it('prints decoded events of one transaction and type as JSON lines, then exits at --limit', async () => {
+      const topic = uniqueName('tail-events');
+      await database.knex.transaction((trx) =>
+        enqueueEvents(
+          trx,
+          [
+            sampleEvent('DepositRequested', 'tx_a', 1),
+            sampleEvent('TransactionStatusChanged', 'tx_b', 1),
+            sampleEvent('TransactionStatusChanged', 'tx_a', 2),
+            sampleEvent('TransactionStatusChanged', 'tx_a', 3),
+          ],
+          { topic },
+        ),
+      );
+      const relay = new OutboxRelay({
+        knex: database.knex,
+        listen: (c, f) => database.listen(c, f),
+        broker: bus,
+        logger: silentLogger,
+      });
+      await relay.start();
+      for (let i = 0; i < 100 && (await outboxBacklog(database.knex)).pending > 0; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      await relay.stop();
+
+      const schema = database.knex.client.config.searchPath[0] as string;
+      const result = await runCli(
+        [
+          'events',
+          'tail',
+          '--topic',
+          topic,
+          '--from-beginning',
+          '--transaction',
+          'tx_a',
+          '--type',
+          'TransactionStatusChanged',
+          '--limit',
+          '2',
+        ],
+        target.env(database, schema),
+      );
+      expect(result.code, result.stderr).to.equal(0);
+      const lines = result.stdout
+        .trim()
+        .split('\n')
+        .map(
+          (line) =>
+            JSON.parse(line) as { envelope: { type: string; transactionId: string; sequence: number } },
+        );
+      expect(
+        lines.map((l) => [l.envelope.type, l.envelope.transactionId, l.envelope.sequence]),
+      ).to.deep.equal([
+        ['TransactionStatusChanged', 'tx_a', 2],
+        ['TransactionStatusChanged', 'tx_a', 3],
+      ]);
+    });
+
+    it('refuses bad arguments with a clear message', async () => {
+      const result = await runCli(['events', 'tail', '--limit', 'zero'], target.env(database, 'public'));
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.contain("option '--limit <n>' argument 'zero' is invalid");
+    });
+  });
+}
