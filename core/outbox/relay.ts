@@ -22,6 +22,8 @@ export interface OutboxRelayOptions {
   onPublished?: (count: number) => void;
 }
 
+const BUCKETS_IN_PARALLEL = 4;
+
 interface OutboxRow {
   id: string;
   topic: string;
@@ -96,9 +98,15 @@ export class OutboxRelay {
       try {
         do {
           this.pumpAgain = false;
-          for (const bucket of this.owned) {
-            while (!this.stopping && (await this.relayBatch(bucket)) === this.batchSize);
-          }
+          // Buckets are independent (each keeps its own order), so a few drain at once: publishing
+          // is latency-bound on a networked broker.
+          const queue = [...this.owned];
+          const drain = async () => {
+            for (let bucket = queue.shift(); bucket !== undefined; bucket = queue.shift()) {
+              while (!this.stopping && (await this.relayBatch(bucket)) === this.batchSize);
+            }
+          };
+          await Promise.all(Array.from({ length: BUCKETS_IN_PARALLEL }, drain));
         } while (this.pumpAgain && !this.stopping);
       } catch (error) {
         this.warn('relay failed; retrying', error);
