@@ -69,6 +69,7 @@ describe('npm start (embedded defaults)', function () {
     expect(await ready.json()).to.deep.include({ status: 'ready' });
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).to.contain('process_cpu_seconds_total');
+    expect(metrics).to.match(/^outbox_backlog_events\{[^}]*\} 0$/m);
     child.kill('SIGTERM');
     expect(await exited).to.equal(0);
   });
