@@ -1,16 +1,13 @@
 /**
  * payments-ops: operations commands. `events tail` prints the business event stream as JSON lines.
- * (The dead-letter commands arrive with the failed-events issue.)
+ * `dlq list|show|replay|purge` inspects and replays dead-lettered events.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { createTransport } from '../adapters/broker/index.js';
-import { openDatabase, type Database } from '../adapters/db/index.js';
-import { EventBus } from '../core/broker/index.js';
-import { loadConfig } from '../core/config/index.js';
 import { ConfigError } from '../core/errors.js';
-import { createLogger } from '../core/logger.js';
 import { BUSINESS_EVENTS_TOPIC } from '../core/streams.js';
 import { EVENT_TYPES, type EventType } from '../schemas/index.js';
+import { connect } from './connect.js';
+import { registerDlqCommands } from './dlq.js';
 import { tailEvents } from './events-tail.js';
 
 function eventType(value: string, previous: EventType[]): EventType[] {
@@ -24,30 +21,6 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
   return n;
-}
-
-async function connect(): Promise<{ broker: EventBus; database?: Database }> {
-  const config = loadConfig(process.env);
-  const logger = createLogger({
-    level: config.logLevel === 'info' ? 'warn' : config.logLevel,
-    service: 'payments-ops',
-  });
-  let database: Database | undefined;
-  if (config.broker.kind === 'embedded') {
-    if (config.database.driver === 'pglite') {
-      throw new ConfigError(
-        'the embedded broker on PGlite belongs to the running platform process (one process per data dir); set DATABASE_URL to use the embedded broker on PostgreSQL, or BROKER=kafka|pubsub',
-      );
-    }
-    database = await openDatabase(config.database, { logger });
-  }
-  const broker = new EventBus({
-    transport: createTransport(config.broker, { database: database as Database, logger }),
-    logger,
-    publishTimeoutMs: config.broker.publishTimeoutMs,
-  });
-  await broker.start();
-  return { broker, ...(database ? { database } : {}) };
 }
 
 export function buildCli(): Command {
@@ -86,13 +59,13 @@ Examples:
         fromBeginning: boolean;
         limit?: number;
       }) => {
-        const { broker, database } = await connect();
+        const connection = await connect({ broker: true, database: false });
         const abort = new AbortController();
         process.once('SIGINT', () => abort.abort());
         process.once('SIGTERM', () => abort.abort());
         try {
           await tailEvents(
-            broker,
+            connection.broker!,
             {
               topic: options.topic,
               types: options.type,
@@ -104,11 +77,11 @@ Examples:
             (line) => process.stdout.write(`${line}\n`),
           );
         } finally {
-          await broker.stop(1_000);
-          await database?.close();
+          await connection.close();
         }
       },
     );
+  registerDlqCommands(program);
   return program;
 }
 

@@ -11,7 +11,12 @@ import type { Config } from '../core/config/index.js';
 import { opsRoutes } from '../core/http/ops-routes.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
-import { createMetrics, registerOutboxMetrics } from '../core/observability/metrics.js';
+import { FailedEventStore, deadLetterRecorder } from '../core/failed-events/index.js';
+import {
+  createMetrics,
+  registerFailedEventMetrics,
+  registerOutboxMetrics,
+} from '../core/observability/metrics.js';
 import { OutboxRelay, outboxBacklog } from '../core/outbox/index.js';
 import { BUSINESS_EVENTS_TOPIC } from '../core/streams.js';
 import { migrate } from '../core/db/index.js';
@@ -35,7 +40,19 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
     lifecycle.onStop('database', () => database.close());
     await migrate(database.knex);
 
+    const failedEvents = new FailedEventStore(database.knex);
+    const failedEventMetrics = registerFailedEventMetrics(metrics.registry, () => failedEvents.openCounts());
     const broker = new EventBus({
+      onDeadLetter: deadLetterRecorder({
+        store: failedEvents,
+        logger: logger.child({ component: 'dead-letters' }),
+        onRecorded: (record, eventType) =>
+          failedEventMetrics.failed.inc({
+            consumer_group: record.consumerGroup,
+            topic: record.originalTopic,
+            event_type: eventType ?? 'unknown',
+          }),
+      }),
       transport: createTransport(config.broker, { database, logger }),
       logger: logger.child({ component: 'event-bus' }),
       publishTimeoutMs: config.broker.publishTimeoutMs,

@@ -7,6 +7,12 @@ import type { DeadLetterRecord, DeliveredMessage, Headers } from './types.js';
 export const DLQ_HEADER_PREFIX = 'x-dlq-';
 const MAX_HEADER_VALUE = 1000;
 
+/**
+ * Set on a message replayed from a dead-letter topic to its original topic: only this consumer group
+ * handles it, every other group on the topic skips it.
+ */
+export const REPLAY_GROUP_HEADER = 'x-replay-for-group';
+
 /** Consumer group that keeps every dead-letter topic readable (a Pub/Sub topic without a subscription drops messages). */
 export const DLQ_ARCHIVE_GROUP = 'ops-dlq-archive';
 

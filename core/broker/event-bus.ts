@@ -1,7 +1,7 @@
 import { BrokerUnavailableError, coerceError, isNonRetryable, PlatformError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY } from './backoff.js';
-import { DLQ_ARCHIVE_GROUP, deadLetterHeaders } from './dead-letter.js';
+import { DLQ_ARCHIVE_GROUP, REPLAY_GROUP_HEADER, deadLetterHeaders } from './dead-letter.js';
 import {
   chooseTier,
   DEFAULT_DELAY_TIERS_MS,
@@ -48,6 +48,8 @@ export interface EventBusOptions {
   /** How long `stop()` waits for in-flight handlers. */
   stopTimeoutMs?: number;
   observer?: EventBusObserver;
+  /** Default for subscriptions that set none: e.g. record a failed_events row (see SubscribeOptions). */
+  onDeadLetter?: (record: DeadLetterRecord) => Promise<void>;
   clock?: () => number;
   random?: () => number;
 }
@@ -72,6 +74,7 @@ export class EventBus implements Broker {
   private readonly defaultConcurrency: number;
   private readonly stopTimeoutMs: number;
   private readonly observer: EventBusObserver;
+  private readonly onDeadLetter: ((record: DeadLetterRecord) => Promise<void>) | undefined;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly consumers = new Set<TransportConsumer>();
@@ -91,6 +94,7 @@ export class EventBus implements Broker {
     this.defaultConcurrency = options.defaultConcurrency ?? 16;
     this.stopTimeoutMs = options.stopTimeoutMs ?? 15_000;
     this.observer = options.observer ?? {};
+    this.onDeadLetter = options.onDeadLetter;
     this.now = options.clock ?? Date.now;
     this.random = options.random ?? Math.random;
   }
@@ -170,6 +174,10 @@ export class EventBus implements Broker {
     const signal = this.abort.signal;
     const labels = { topic: options.topic, group: options.group };
     return async (message) => {
+      // A replay from the dead-letter topic is meant for the group that failed; other groups on the
+      // topic already handled the original.
+      const replayFor = message.headers[REPLAY_GROUP_HEADER];
+      if (replayFor !== undefined && replayFor !== options.group) return;
       let firstFailureAt: Date | undefined;
       for (let attempt = 1; ; attempt++) {
         if (signal.aborted) throw new ConsumerStoppingError();
@@ -235,7 +243,7 @@ export class EventBus implements Broker {
     await this.publishDurably(record.deadLetterTopic, [
       { key: record.message.key, value: record.message.value, headers: deadLetterHeaders(record) },
     ]);
-    await options.onDeadLetter?.(record);
+    await (options.onDeadLetter ?? this.onDeadLetter)?.(record);
   }
 
   private async publishDurably(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {

@@ -5,6 +5,8 @@ export { deadLetterTopicFor, delayTierTopic, delaySchedulerGroup } from './topic
 export { DEFAULT_DELAY_TIERS_MS, chooseTier } from './delay-tiers.js';
 export {
   DLQ_ARCHIVE_GROUP,
+  DLQ_HEADER_PREFIX,
+  REPLAY_GROUP_HEADER,
   readDeadLetter,
   deadLetterHeaders,
   type DeadLetterMetadata,

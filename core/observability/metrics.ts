@@ -85,3 +85,28 @@ export function registerOutboxMetrics(
   });
   return { published };
 }
+
+/** Failed event processing: a counter that moves on every dead letter and the open DLQ depth. */
+export function registerFailedEventMetrics(
+  registry: Registry,
+  openCounts: () => Promise<Array<{ consumerGroup: string; topic: string; count: number }>>,
+): { failed: Counter<'consumer_group' | 'topic' | 'event_type'> } {
+  new Gauge({
+    name: 'dlq_open_failed_events',
+    help: 'Dead-lettered messages not yet replayed or purged (failed_events with status open)',
+    labelNames: ['consumer_group', 'topic'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const { consumerGroup, topic, count } of await openCounts())
+        this.set({ consumer_group: consumerGroup, topic }, count);
+    },
+  });
+  const failed = new Counter({
+    name: 'failed_events_total',
+    help: 'Messages a consumer gave up on after its retries (dead-lettered and recorded)',
+    labelNames: ['consumer_group', 'topic', 'event_type'] as const,
+    registers: [registry],
+  });
+  return { failed };
+}

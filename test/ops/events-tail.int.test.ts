@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { expect } from 'chai';
 import { createEmbeddedTransport } from '../../adapters/broker/embedded/index.js';
 import { createKafkaTransport } from '../../adapters/broker/kafka/index.js';
@@ -10,31 +8,7 @@ import { enqueueEvents, OutboxRelay, outboxBacklog } from '../../core/outbox/ind
 import { backendEnv, requireBackend, uniqueName } from '../support/backends.js';
 import { createTestDatabase } from '../support/database.js';
 import { sampleEvent } from '../support/events.js';
-
-const root = path.resolve(import.meta.dirname, '../..');
-
-/** Runs the installed bin exactly as ops would (`npx payments-ops ...`). */
-function runCli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin/payments-ops.js'), ...args], {
-      cwd: root,
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { databaseUrlForSchema, runOpsCli as runCli } from '../support/cli.js';
 
 const targets = [
   {
@@ -59,7 +33,7 @@ const targets = [
       createEmbeddedTransport({ database, partitions: 4, logger: silentLogger }),
     env: (_database: Database, schema: string): Record<string, string> => ({
       BROKER: 'embedded',
-      DATABASE_URL: `${backendEnv.postgresUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+      DATABASE_URL: databaseUrlForSchema(backendEnv.postgresUrl!, schema),
     }),
   },
 ];
