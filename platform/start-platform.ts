@@ -8,12 +8,14 @@ import { createTransport } from '../adapters/broker/index.js';
 import { openDatabase, type Database } from '../adapters/db/index.js';
 import { EventBus } from '../core/broker/index.js';
 import type { Config } from '../core/config/index.js';
+import { httpMetrics } from '../core/http/metrics-middleware.js';
 import { opsRoutes } from '../core/http/ops-routes.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { FailedEventStore, deadLetterRecorder } from '../core/failed-events/index.js';
 import {
   createMetrics,
+  registerConsumerBacklogMetric,
   registerFailedEventMetrics,
   registerOutboxMetrics,
 } from '../core/observability/metrics.js';
@@ -61,6 +63,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
       observer: metrics.brokerObserver,
     });
     await broker.start();
+    registerConsumerBacklogMetric(metrics.registry, () => broker.consumerBacklog());
     lifecycle.onStop('broker', () => broker.stop(config.shutdownTimeoutMs));
     await broker.ensureTopics([BUSINESS_EVENTS_TOPIC]);
 
@@ -78,6 +81,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
     }
 
     const app = new Koa();
+    app.use(httpMetrics(metrics.registry));
     const ops = opsRoutes({
       registry: metrics.registry,
       isDraining: () => lifecycle.isDraining,

@@ -78,6 +78,7 @@ export class EventBus implements Broker {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly consumers = new Set<TransportConsumer>();
+  private readonly subscriptions = new Set<{ topic: string; group: string }>();
   private readonly ensured = new Map<string, Promise<void>>();
   private readonly schedulers = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
@@ -142,6 +143,17 @@ export class EventBus implements Broker {
     return this.track(options.topic, group, consumer);
   }
 
+  /** Backlog of every subscription this bus runs, for the consumer-lag metric. */
+  async consumerBacklog(): Promise<Array<{ topic: string; group: string; backlog: number }>> {
+    if (!this.transport.backlog) return [];
+    const results = [];
+    for (const { topic, group } of this.subscriptions) {
+      const backlog = await this.transport.backlog(topic, group).catch(() => undefined);
+      if (backlog !== undefined) results.push({ topic, group, backlog });
+    }
+    return results;
+  }
+
   stop(timeoutMs: number = this.stopTimeoutMs): Promise<void> {
     this.stopping ??= (async () => {
       this.abort.abort();
@@ -154,12 +166,17 @@ export class EventBus implements Broker {
 
   private track(topic: string, group: string, consumer: TransportConsumer): Subscription {
     this.consumers.add(consumer);
+    const entry = { topic, group };
+    this.subscriptions.add(entry);
     let stopped: Promise<void> | undefined;
     return {
       topic,
       group,
       stop: (timeoutMs = this.stopTimeoutMs) => {
-        stopped ??= consumer.stop(timeoutMs).finally(() => this.consumers.delete(consumer));
+        stopped ??= consumer.stop(timeoutMs).finally(() => {
+          this.consumers.delete(consumer);
+          this.subscriptions.delete(entry);
+        });
         return stopped;
       },
     };

@@ -79,6 +79,11 @@ export interface Transport {
   consume(spec: ConsumeSpec, handler: DeliveryHandler): Promise<TransportConsumer>;
   /** Releases connections. Consumers must have been stopped first. */
   close(): Promise<void>;
+  /**
+   * Messages published to `topic` that `group` has not committed yet, when the broker can tell
+   * (undefined on Pub/Sub: use Cloud Monitoring's num_undelivered_messages there).
+   */
+  backlog?(topic: string, group: string): Promise<number | undefined>;
 }
 
 /** Exponential backoff with jitter; see `backoff.ts`. */

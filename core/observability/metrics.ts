@@ -110,3 +110,20 @@ export function registerFailedEventMetrics(
   });
   return { failed };
 }
+
+/** Consumer lag per subscription, asked of the broker at scrape time. */
+export function registerConsumerBacklogMetric(
+  registry: Registry,
+  read: () => Promise<Array<{ topic: string; group: string; backlog: number }>>,
+): void {
+  new Gauge({
+    name: 'broker_consumer_backlog_messages',
+    help: 'Messages published but not yet committed by the consumer group (Kafka and embedded)',
+    labelNames: ['topic', 'group'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const { topic, group, backlog } of await read()) this.set({ topic, group }, backlog);
+    },
+  });
+}

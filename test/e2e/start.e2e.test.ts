@@ -70,6 +70,9 @@ describe('npm start (embedded defaults)', function () {
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).to.contain('process_cpu_seconds_total');
     expect(metrics).to.match(/^outbox_backlog_events\{[^}]*\} 0$/m);
+    expect(metrics).to.match(
+      /^http_request_duration_seconds_count\{[^}]*route="\/readyz",method="GET",status="200"[^}]*\} 1$/m,
+    );
     child.kill('SIGTERM');
     expect(await exited).to.equal(0);
   });

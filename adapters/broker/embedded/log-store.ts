@@ -129,4 +129,16 @@ export class LogStore {
     );
     return (result.rows as unknown[]).length > 0;
   }
+
+  /** Messages of `topic` the group has not committed, over every partition. */
+  async backlog(group: string, topic: string): Promise<number> {
+    const result = await this.knex.raw(
+      `select coalesce(sum(p.next_offset - coalesce(o.committed, 0)), 0) as backlog
+       from broker_partitions p
+       left join broker_group_offsets o on o.group_name = ? and o.topic = p.topic and o.partition = p.partition
+       where p.topic = ?`,
+      [group, topic],
+    );
+    return Number((result.rows as Array<{ backlog: string }>)[0]?.backlog ?? 0);
+  }
 }

@@ -72,6 +72,7 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Tran
         },
       };
     },
+    backlog: (topic, group) => store.backlog(group, topic),
     async close() {
       await Promise.all([...consumers].map((c) => c.stop(0)));
     },

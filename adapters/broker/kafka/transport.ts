@@ -134,6 +134,20 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
         },
       };
     },
+    async backlog(topic, group) {
+      const a = await getAdmin();
+      const [ends, committed] = await Promise.all([
+        a.fetchTopicOffsets(topic),
+        a.fetchOffsets({ groupId: group, topics: [topic] }),
+      ]);
+      const committedByPartition = new Map(
+        (committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
+      );
+      return ends.reduce((sum, end) => {
+        const position = committedByPartition.get(end.partition) ?? -1;
+        return sum + Number(end.high) - (position >= 0 ? position : Number(end.low));
+      }, 0);
+    },
     async close() {
       await Promise.all([...consumers].map((c) => c.stop(0)));
       await producer?.disconnect().catch(() => undefined);
