@@ -1,0 +1,102 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import { Webhook } from 'standardwebhooks';
+import { deliverOnce, type DeliveryRequest } from '../../webhook-dispatcher/http-delivery.js';
+import { newWebhookSecret, signWebhook } from '../../webhook-dispatcher/signature.js';
+
+/** A real merchant endpoint on loopback whose behaviour each test scripts. */
+describe('webhook HTTP delivery against a real receiver', function () {
+  this.timeout(20_000);
+  let server: Server;
+  let port: number;
+  let behave: (
+    req: import('node:http').IncomingMessage,
+    res: import('node:http').ServerResponse,
+    body: string,
+  ) => void;
+  const hits: string[] = [];
+
+  before(async () => {
+    server = createServer((req, res) => {
+      hits.push(req.url ?? '');
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => behave(req, res, body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  beforeEach(() => (hits.length = 0));
+
+  const request = (path: string, overrides: Partial<DeliveryRequest> = {}): DeliveryRequest => ({
+    url: new URL(`http://127.0.0.1:${port}${path}`),
+    address: '127.0.0.1',
+    family: 4,
+    headers: {},
+    body: '{"type":"transaction.status_changed"}',
+    timeoutMs: 2_000,
+    maxResponseBytes: 1_024,
+    ...overrides,
+  });
+
+  it('delivers a signed webhook the merchant verifies with the stock library', async () => {
+    const secret = newWebhookSecret(randomBytes);
+    let verified: unknown;
+    behave = (req, res, body) => {
+      verified = new Webhook(secret).verify(body, req.headers as Record<string, string>);
+      res.writeHead(204).end();
+    };
+    const body = JSON.stringify({
+      type: 'transaction.status_changed',
+      data: { transactionId: 'tx_1', status: 'SUCCEEDED', sequence: 7 },
+    });
+    const headers = { ...signWebhook({ id: 'msg_1', timestamp: new Date(), body, secrets: [secret] }) };
+    const result = await deliverOnce(request('/hook', { headers, body }));
+    expect(result).to.include({ delivered: true, status: 204, errorClass: null });
+    expect(verified).to.deep.equal(JSON.parse(body));
+  });
+
+  it('counts a 500 as a failed attempt and keeps a capped body excerpt', async () => {
+    behave = (_req, res) => res.writeHead(500, { 'retry-after': '30' }).end('x'.repeat(10_000));
+    const result = await deliverOnce(request('/hook'));
+    expect(result).to.include({ delivered: false, status: 500, errorClass: 'http_status' });
+    expect(result.responseHeaders['retry-after']).to.equal('30');
+    expect(result.bodyExcerpt.length).to.be.at.most(1_024);
+  });
+
+  it('does not follow redirects: a 3xx is a failed attempt', async () => {
+    behave = (req, res) =>
+      req.url === '/hook' ? res.writeHead(302, { location: '/elsewhere' }).end() : res.writeHead(200).end();
+    const result = await deliverOnce(request('/hook'));
+    expect(result).to.include({ delivered: false, status: 302, errorClass: 'redirect' });
+    expect(hits).to.deep.equal(['/hook']);
+  });
+
+  it('gives up on an endpoint that never answers after the timeout', async () => {
+    behave = () => undefined; // hangs
+    const started = Date.now();
+    const result = await deliverOnce(request('/hook', { timeoutMs: 300 }));
+    expect(result).to.include({ delivered: false, status: null, errorClass: 'timeout' });
+    expect(Date.now() - started).to.be.below(2_000);
+  });
+
+  it('reports a refused connection as a connection error', async () => {
+    const result = await deliverOnce({ ...request('/hook'), url: new URL('http://127.0.0.1:1/hook') });
+    expect(result).to.include({ delivered: false, errorClass: 'connection' });
+  });
+
+  it('connects to the checked address, not to whatever the host name resolves to later', async () => {
+    behave = (_req, res) => res.writeHead(200).end();
+    const result = await deliverOnce({
+      ...request('/hook'),
+      url: new URL(`http://merchant.invalid:${port}/hook`),
+    });
+    expect(result.delivered).to.equal(true);
+  });
+});
