@@ -43,7 +43,7 @@ describe('k8s/prometheus-rules.yaml', () => {
       const names = [
         ...rule.expr.matchAll(/\b([a-z_]+_(?:total|seconds|events|messages|count|bucket|sum))\b/g),
       ].map((m) => m[1]!);
-      expect(names, `${rule.alert} references a metric`).to.not.be.empty;
+      expect(names.length, `${rule.alert} references a metric`).to.be.greaterThan(0);
       for (const name of names)
         expect(exported.has(name) || exported.has(base(name)), `${rule.alert}: ${name}`).to.equal(true);
     }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
@@ -11,11 +11,7 @@ describe('webhook HTTP delivery against a real receiver', function () {
   this.timeout(20_000);
   let server: Server;
   let port: number;
-  let behave: (
-    req: import('node:http').IncomingMessage,
-    res: import('node:http').ServerResponse,
-    body: string,
-  ) => void;
+  let behave: (req: IncomingMessage, res: ServerResponse, body: string) => void;
   const hits: string[] = [];
 
   before(async () => {
