@@ -14,3 +14,9 @@ export const EVENT_HEADERS = {
 
 /** Content type of a business event body: Avro single-object encoding. */
 export const EVENT_CONTENT_TYPE = 'application/vnd.apache.avro+binary; framing=single-object';
+
+/** Consumer groups of the platform's own services (declared up front so Pub/Sub keeps their messages). */
+export const CONSUMER_GROUPS = {
+  processor: 'processor',
+  webhookDispatcher: 'webhook-dispatcher',
+} as const;

@@ -20,7 +20,13 @@ import {
   registerOutboxMetrics,
 } from '../core/observability/metrics.js';
 import { OutboxRelay, outboxBacklog } from '../core/outbox/index.js';
-import { BUSINESS_EVENTS_TOPIC } from '../core/streams.js';
+import { BUSINESS_EVENTS_TOPIC, CONSUMER_GROUPS } from '../core/streams.js';
+import {
+  createProviderRegistry,
+  PROVIDER_CALLBACKS_TOPIC,
+  providerCallbackMetrics,
+  providerGatewayRoutes,
+} from '../gateway/provider/index.js';
 import { migrate } from '../core/db/index.js';
 import { listen } from './http-server.js';
 
@@ -88,6 +94,23 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
       checks: [{ name: 'database', check: async () => void (await database.knex.raw('select 1')) }],
     });
     app.use(ops.routes()).use(ops.allowedMethods());
+
+    if (config.services.includes('gateway')) {
+      await broker.ensureTopics([PROVIDER_CALLBACKS_TOPIC]);
+      // On Pub/Sub a topic without a subscription drops messages: declare the processor's before accepting callbacks.
+      await broker.ensureSubscription(PROVIDER_CALLBACKS_TOPIC, CONSUMER_GROUPS.processor);
+      const callbacks = providerGatewayRoutes({
+        broker,
+        secrets: config.providers.secrets,
+        logger: logger.child({ component: 'provider-gateway' }),
+        maxBodyBytes: config.providers.maxCallbackBytes,
+        providers: createProviderRegistry({
+          stripeSim: { toleranceSeconds: config.providers.stripeSimToleranceSeconds },
+        }),
+        observer: providerCallbackMetrics(metrics.registry),
+      });
+      app.use(callbacks.routes()).use(callbacks.allowedMethods());
+    }
     const server = await listen(app, config.http.host, config.http.port);
     lifecycle.onStop('http', server.close);
 

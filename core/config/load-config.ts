@@ -19,12 +19,20 @@ interface BrokerCommon {
   delayTiersMs: number[];
 }
 
+/** Provider callback verification: secrets stay in configuration so the Provider Gateway needs no database. */
+export interface ProvidersConfig {
+  secrets: Record<string, string[]>;
+  stripeSimToleranceSeconds: number;
+  maxCallbackBytes: number;
+}
+
 export interface Config {
   services: ServiceName[];
   logLevel: LogLevel;
   http: { host: string; port: number; publicBaseUrl: string };
   database: DatabaseConfig;
   broker: BrokerConfig;
+  providers: ProvidersConfig;
   shutdownTimeoutMs: number;
 }
 
@@ -168,6 +176,22 @@ export function loadConfig(env: Env): Config {
     http: { host, port, publicBaseUrl },
     database,
     broker,
+    providers: {
+      secrets: {
+        'stripe-sim': list(env, 'PROVIDER_STRIPESIM_WEBHOOK_SECRET', []),
+        'adyen-sim': adyenKeys(list(env, 'PROVIDER_ADYENSIM_HMAC_KEY', [])),
+      },
+      stripeSimToleranceSeconds: int(env, 'PROVIDER_STRIPESIM_TOLERANCE_SECONDS', 300, { min: 1, max: 3600 }),
+      maxCallbackBytes: int(env, 'PROVIDER_CALLBACK_MAX_BYTES', 262_144, { min: 1024, max: 10_485_760 }),
+    },
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 15_000, { min: 0, max: 600_000 }),
   };
+}
+
+function adyenKeys(keys: string[]): string[] {
+  for (const key of keys) {
+    if (!/^([0-9a-fA-F]{2})+$/.test(key))
+      throw new ConfigError('PROVIDER_ADYENSIM_HMAC_KEY must be a comma list of hex keys');
+  }
+  return keys;
 }

@@ -21,7 +21,7 @@ function startPlatform(
   let output = '';
   const child = spawn('sh', ['-c', `exec ${startCommand} "$@"`, 'start', ...extraArgs], {
     cwd: root,
-    env: { ...process.env, DATA_DIR: dataDir, HTTP_PORT: String(port), LOG_LEVEL: 'warn' },
+    env: { ...process.env, DATA_DIR: dataDir, HTTP_PORT: String(port), LOG_LEVEL: 'warn', PROVIDER_STRIPESIM_WEBHOOK_SECRET: 'whsec_e2e' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -73,6 +73,12 @@ describe('npm start (embedded defaults)', function () {
     expect(metrics).to.match(
       /^http_request_duration_seconds_count\{[^}]*route="\/readyz",method="GET",status="200"[^}]*\} 1$/m,
     );
+    const forged = await fetch(`http://127.0.0.1:${port}/callbacks/stripe-sim`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=00' },
+      body: '{"id":"evt_1","type":"payment_intent.succeeded"}',
+    });
+    expect(forged.status, 'the provider gateway refuses a forged callback').to.equal(401);
     child.kill('SIGTERM');
     expect(await exited).to.equal(0);
   });
