@@ -21,7 +21,13 @@ function startPlatform(
   let output = '';
   const child = spawn('sh', ['-c', `exec ${startCommand} "$@"`, 'start', ...extraArgs], {
     cwd: root,
-    env: { ...process.env, DATA_DIR: dataDir, HTTP_PORT: String(port), LOG_LEVEL: 'warn', PROVIDER_STRIPESIM_WEBHOOK_SECRET: 'whsec_e2e' },
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      HTTP_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      PROVIDER_STRIPESIM_WEBHOOK_SECRET: 'whsec_e2e',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
