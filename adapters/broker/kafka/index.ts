@@ -1,1 +1,2 @@
-export { createKafkaTransport, type KafkaTransportOptions } from './transport.js';
+export { createKafkaTransport } from './transport.js';
+export type { KafkaTransportOptions } from './options.js';
