@@ -1,1 +1,2 @@
-export { migrate } from './migrate.js';
+export { migrate, MIGRATIONS } from './migrate.js';
+export { PartitionLeases } from './partition-leases.js';

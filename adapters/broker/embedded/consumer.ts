@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   KeyedExecutor,
   OffsetTracker,
@@ -9,22 +8,33 @@ import {
 import { PartitionLeases } from '../../../core/db/partition-leases.js';
 import type { Logger } from '../../../core/logger.js';
 import type { Database } from '../../db/index.js';
-import { NOTIFY_CHANNEL, type LogStore, type StoredMessage } from './log-store.js';
+import { GROUP_CHANNEL, NOTIFY_CHANNEL, type LogStore, type StoredMessage } from './log-store.js';
 
+/** Messages fetched per partition per poll. */
 const FETCH_LIMIT = 200;
+/** A partition with this many messages handed out and unfinished is not fetched further. */
 const MAX_IN_FLIGHT_PER_PARTITION = 400;
+/** Completed offsets are committed this often (and on rewind, release and stop). */
 const COMMIT_INTERVAL_MS = 100;
+/** Pause before a rejected message is fetched again (the EventBus above does the real backoff). */
+const REDELIVERY_DELAY_MS = 50;
 
 interface PartitionState {
   partition: number;
   /** Next offset to fetch. */
   position: bigint;
+  /** Bumped on every rewind: a fetch started in an older epoch is stale and dropped. */
+  epoch: number;
   tracker: OffsetTracker;
   lastCommitted: bigint;
+  /** Messages handed to the executor and not settled yet. */
   inFlight: number;
   /** Set when a handler rejected: fetching pauses until in-flight work drains, then restarts here. */
   rewindTo: bigint | null;
+  /** Over the fair share: drained, committed, then its lease is given back. */
   releasing: boolean;
+  /** A rewind or release is being applied (async); nothing else touches the partition meanwhile. */
+  settling: boolean;
 }
 
 export interface EmbeddedConsumerOptions {
@@ -32,25 +42,43 @@ export interface EmbeddedConsumerOptions {
   store: LogStore;
   partitions: number;
   logger: Logger;
+  /** Lease owner id; unique among the live members of the group. */
+  memberId: string;
   leaseMs: number;
   pollIntervalMs: number;
 }
 
 /**
- * One member of a consumer group on the embedded log. Members split a topic's partitions through
- * leases; a member handles its partitions' messages per key in order (different keys concurrently),
- * commits contiguous completed offsets, and wakes on NOTIFY instead of waiting for the poll.
+ * One member of a consumer group on the embedded log.
+ *
+ * - Members split the topic's partitions through leases (`PartitionLeases`): each aims for
+ *   ceil(partitions / live members), renews every leaseMs/3, takes over expired leases, drains a
+ *   partition before giving it back, and NOTIFYs the group when it joins or gives partitions back.
+ * - It fetches past the committed offset of every owned partition in one query, when NOTIFY says the
+ *   topic got messages and every `pollIntervalMs` as a fallback.
+ * - Messages go to a `KeyedExecutor` (same key one at a time in offset order, different keys
+ *   concurrently up to `concurrency`); an `OffsetTracker` per partition gives the committable position:
+ *   the first offset not yet handled, so commits never pass an unfinished or failed message.
+ * - A rejected message pauses its partition; once its in-flight work has drained the partition is
+ *   rewound to the lowest failed offset and fetched again. Later messages of that partition still
+ *   queued are skipped (not handled, not committed), so no later message of the failed key is handled
+ *   or acknowledged before it; messages of other keys that did complete may be delivered again
+ *   (at-least-once, as on Kafka).
+ * - No transaction is ever held, and never while a handler runs: every DB call is one short statement,
+ *   which PGlite's single connection needs.
  */
 export class EmbeddedConsumer implements TransportConsumer {
-  private readonly member = randomUUID();
   private readonly states = new Map<number, PartitionState>();
   private readonly executor: KeyedExecutor;
   private readonly leases: PartitionLeases;
   private readonly timers: NodeJS.Timeout[] = [];
-  private unlisten: (() => Promise<void>) | undefined;
+  private readonly unlisteners: Array<() => Promise<void>> = [];
   private stopping = false;
   private pumping = false;
   private pumpAgain = false;
+  private rebalancing: Promise<void> | undefined;
+  private rebalanceAgain = false;
+  private joined = false;
   private stopped: Promise<void> | undefined;
 
   constructor(
@@ -62,19 +90,38 @@ export class EmbeddedConsumer implements TransportConsumer {
     this.leases = new PartitionLeases(options.database.knex, spec.group, spec.topic, options.partitions);
   }
 
+  get memberId(): string {
+    return this.options.memberId;
+  }
+
+  get group(): string {
+    return this.spec.group;
+  }
+
+  get topic(): string {
+    return this.spec.topic;
+  }
+
+  /** Partitions this member currently works on (tests, diagnostics). */
+  get ownedPartitions(): number[] {
+    return [...this.states.keys()].sort((a, b) => a - b);
+  }
+
   async start(): Promise<void> {
-    this.unlisten = await this.options.database.listen(NOTIFY_CHANNEL, (topic) => {
-      if (topic === this.spec.topic) this.pump();
-    });
+    const { database } = this.options;
+    const groupPayload = JSON.stringify([this.spec.group, this.spec.topic]);
+    this.unlisteners.push(
+      await database.listen(NOTIFY_CHANNEL, (topic) => {
+        if (topic === this.spec.topic) this.pump();
+      }),
+      await database.listen(GROUP_CHANNEL, (payload) => {
+        if (payload === groupPayload) void this.rebalance();
+      }),
+    );
     await this.rebalance();
     this.timers.push(
-      setInterval(
-        () => void this.rebalance().catch((e) => this.warn('lease renewal failed', e)),
-        Math.max(100, this.options.leaseMs / 3),
-      ),
-    );
-    this.timers.push(setInterval(() => this.pump(), this.options.pollIntervalMs));
-    this.timers.push(
+      setInterval(() => void this.rebalance(), Math.max(100, Math.floor(this.options.leaseMs / 3))),
+      setInterval(() => this.pump(), this.options.pollIntervalMs),
       setInterval(
         () => void this.commitAll().catch((e) => this.warn('commit failed', e)),
         COMMIT_INTERVAL_MS,
@@ -87,16 +134,27 @@ export class EmbeddedConsumer implements TransportConsumer {
     this.stopped ??= (async () => {
       this.stopping = true;
       for (const timer of this.timers) clearInterval(timer);
-      await this.unlisten?.().catch(() => undefined);
-      await Promise.race([this.executor.idle(), new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+      await Promise.all(this.unlisteners.map((unlisten) => unlisten().catch(() => undefined)));
+      await this.rebalancing?.catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.executor.idle(),
+        new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, timeoutMs)))),
+      ]);
+      clearTimeout(timer);
+      // Handlers still running past the timeout are abandoned: their messages stay uncommitted and
+      // the next owner of the partition delivers them again.
       await this.commitAll().catch((e) => this.warn('final commit failed', e));
-      await this.leases.release(this.member).catch((e) => this.warn('lease release failed', e));
+      await this.leases.release(this.memberId).catch((e) => this.warn('lease release failed', e));
+      await this.options.store
+        .notifyGroup(this.spec.group, this.spec.topic)
+        .catch((e) => this.warn('group notify failed', e));
       this.states.clear();
     })();
     return this.stopped;
   }
 
-  /** Fetches and dispatches what owned partitions have; coalesces concurrent calls. */
+  /** Fetches what the owned partitions have and dispatches it; coalesces concurrent calls. */
   private pump(): void {
     if (this.stopping) return;
     if (this.pumping) {
@@ -108,19 +166,28 @@ export class EmbeddedConsumer implements TransportConsumer {
       try {
         do {
           this.pumpAgain = false;
-          for (const state of [...this.states.values()]) {
-            if (this.stopping) return;
-            if (state.rewindTo !== null || state.releasing || state.inFlight >= MAX_IN_FLIGHT_PER_PARTITION)
-              continue;
-            const messages = await this.options.store.read(
-              this.spec.topic,
-              state.partition,
-              state.position,
-              FETCH_LIMIT,
-            );
-            if (this.states.get(state.partition) !== state || state.rewindTo !== null) continue;
-            for (const message of messages) this.dispatch(state, message);
-            if (messages.length === FETCH_LIMIT) this.pumpAgain = true;
+          const fetches = [...this.states.values()]
+            .filter((s) => this.fetchable(s))
+            .map((state) => ({ state, epoch: state.epoch, from: state.position }));
+          if (fetches.length === 0) break;
+          const messages = await this.options.store.readMany(
+            this.spec.topic,
+            fetches.map((f) => ({ partition: f.state.partition, from: f.from })),
+            FETCH_LIMIT,
+          );
+          if (this.stopping) return;
+          const byPartition = new Map<number, StoredMessage[]>();
+          for (const message of messages) {
+            const list = byPartition.get(message.partition);
+            if (list) list.push(message);
+            else byPartition.set(message.partition, [message]);
+          }
+          for (const { state, epoch, from } of fetches) {
+            const batch = byPartition.get(state.partition) ?? [];
+            // Dropped if the partition was rewound, paused, lost or released while the fetch ran.
+            if (!this.fetchable(state) || state.epoch !== epoch || state.position !== from) continue;
+            for (const message of batch) this.dispatch(state, message);
+            if (batch.length === FETCH_LIMIT) this.pumpAgain = true;
           }
         } while (this.pumpAgain && !this.stopping);
       } catch (error) {
@@ -131,6 +198,16 @@ export class EmbeddedConsumer implements TransportConsumer {
     })();
   }
 
+  private fetchable(state: PartitionState): boolean {
+    return (
+      this.states.get(state.partition) === state &&
+      state.rewindTo === null &&
+      !state.releasing &&
+      !state.settling &&
+      state.inFlight < MAX_IN_FLIGHT_PER_PARTITION
+    );
+  }
+
   private dispatch(state: PartitionState, message: StoredMessage): void {
     state.position = message.offset + 1n;
     state.tracker.track(message.offset);
@@ -139,7 +216,9 @@ export class EmbeddedConsumer implements TransportConsumer {
       .submit(message.key, async () => {
         const current = this.states.get(state.partition) === state;
         const superseded = state.rewindTo !== null && message.offset > state.rewindTo;
-        if (!current || superseded || this.stopping) return; // left unacknowledged: fetched again later
+        // Not handled and not marked done: fetched and delivered again (after the rewind, by the new
+        // owner of the partition, or after a restart).
+        if (!current || superseded || this.stopping) return;
         try {
           await this.handler({
             topic: this.spec.topic,
@@ -153,8 +232,7 @@ export class EmbeddedConsumer implements TransportConsumer {
           });
           state.tracker.done(message.offset);
         } catch {
-          state.rewindTo =
-            state.rewindTo === null || message.offset < state.rewindTo ? message.offset : state.rewindTo;
+          if (state.rewindTo === null || message.offset < state.rewindTo) state.rewindTo = message.offset;
         }
       })
       .finally(() => {
@@ -164,64 +242,113 @@ export class EmbeddedConsumer implements TransportConsumer {
       });
   }
 
-  /** Called when a partition has nothing in flight: finish a rewind or a release. */
+  /** Called when a partition has nothing in flight: apply a pending rewind or release. */
   private async settle(state: PartitionState): Promise<void> {
-    if (this.stopping) return;
+    if (this.stopping || state.settling || this.states.get(state.partition) !== state) return;
     if (state.rewindTo !== null) {
-      await this.commit(state).catch((e) => this.warn('commit failed', e));
-      state.position = state.rewindTo;
-      state.tracker = new OffsetTracker();
-      state.rewindTo = null;
-      setTimeout(() => this.pump(), 50);
+      state.settling = true;
+      try {
+        await this.commit(state).catch((e) => this.warn('commit failed', e));
+        state.position = state.rewindTo;
+        state.epoch++;
+        state.tracker = new OffsetTracker();
+        state.rewindTo = null;
+      } finally {
+        state.settling = false;
+      }
+      if (state.releasing) void this.settle(state);
+      else setTimeout(() => this.pump(), REDELIVERY_DELAY_MS);
     } else if (state.releasing) {
-      await this.commit(state).catch((e) => this.warn('commit failed', e));
-      this.states.delete(state.partition);
-      await this.leases.release(this.member, [state.partition]);
+      state.settling = true;
+      try {
+        await this.commit(state);
+        await this.leases.release(this.memberId, [state.partition]);
+        if (this.states.get(state.partition) === state) this.states.delete(state.partition);
+        await this.options.store.notifyGroup(this.spec.group, this.spec.topic);
+      } catch (error) {
+        this.warn('partition release failed; retried at the next heartbeat', error);
+      } finally {
+        state.settling = false;
+      }
     } else {
       this.pump();
     }
   }
 
-  private async rebalance(): Promise<void> {
+  /** Runs a heartbeat + rebalance now, or right after the one in progress. Never rejects. */
+  private rebalance(): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    if (this.rebalancing) {
+      this.rebalanceAgain = true;
+      return this.rebalancing;
+    }
+    this.rebalancing = (async () => {
+      try {
+        do {
+          this.rebalanceAgain = false;
+          await this.rebalanceOnce().catch((e) => this.warn('lease renewal failed', e));
+        } while (this.rebalanceAgain && !this.stopping);
+      } finally {
+        this.rebalancing = undefined;
+      }
+    })();
+    return this.rebalancing;
+  }
+
+  private async rebalanceOnce(): Promise<void> {
     if (this.stopping) return;
-    const { store } = this.options;
+    const { store, leaseMs, logger } = this.options;
     const { group, topic } = this.spec;
-    const members = await this.leases.heartbeat(this.member, this.options.leaseMs);
+    const members = await this.leases.heartbeat(this.memberId, leaseMs);
+    if (!this.joined) {
+      this.joined = true;
+      await store.notifyGroup(group, topic);
+    }
     const target = this.leases.fairShare(members);
-    const owned = await this.leases.balance(this.member, target, this.options.leaseMs);
+    const owned = await this.leases.balance(this.memberId, target, leaseMs);
     if (this.stopping) return;
-    for (const [partition, state] of this.states) {
-      if (!owned.includes(partition))
-        this.states.delete(partition); // lease lost: another member owns it now
-      else if (state.releasing && state.inFlight === 0) await this.settle(state);
+    for (const partition of [...this.states.keys()]) {
+      if (!owned.includes(partition)) {
+        // Our lease expired and another member took the partition: stop working on it. Handlers still
+        // running finish, but nothing of theirs is committed (commits require the lease).
+        this.states.delete(partition);
+        logger.warn('embedded consumer: lost a partition lease', { topic, group, partition });
+      }
     }
-    let added = false;
-    for (const partition of owned) {
-      if (this.states.has(partition)) continue;
-      const committed = await store.committed(group, topic, partition);
-      this.states.set(partition, {
-        partition,
-        position: committed,
-        tracker: new OffsetTracker(),
-        lastCommitted: committed,
-        inFlight: 0,
-        rewindTo: null,
-        releasing: false,
-      });
-      added = true;
+    const fresh = owned.filter((p) => !this.states.has(p));
+    if (fresh.length > 0) {
+      const committed = await store.committedMany(group, topic, fresh);
+      if (this.stopping) return;
+      for (const partition of fresh) {
+        if (this.states.has(partition)) continue;
+        const position = committed.get(partition) ?? 0n;
+        this.states.set(partition, {
+          partition,
+          position,
+          epoch: 0,
+          tracker: new OffsetTracker(),
+          lastCommitted: position,
+          inFlight: 0,
+          rewindTo: null,
+          releasing: false,
+          settling: false,
+        });
+      }
     }
+    // Over the fair share (a member joined): give back the highest partitions once they drain.
     const active = [...this.states.values()].filter((s) => !s.releasing);
-    for (const state of active.slice(target).reverse()) {
-      state.releasing = true;
-      if (state.inFlight === 0) await this.settle(state);
+    for (const state of active.slice(target).reverse()) state.releasing = true;
+    for (const state of this.states.values()) {
+      if (state.releasing && state.inFlight === 0) await this.settle(state);
     }
-    if (added) this.pump();
+    if (fresh.length > 0) this.pump();
   }
 
   private async commitAll(): Promise<void> {
     for (const state of [...this.states.values()]) await this.commit(state);
   }
 
+  /** Commits the partition's contiguous completed prefix, only while this member holds its lease. */
   private async commit(state: PartitionState): Promise<void> {
     const next = state.tracker.committable();
     if (next === null || next <= state.lastCommitted) return;
@@ -230,15 +357,16 @@ export class EmbeddedConsumer implements TransportConsumer {
       this.spec.topic,
       state.partition,
       next,
-      this.member,
+      this.memberId,
     );
-    if (ok) state.lastCommitted = next;
+    if (ok && next > state.lastCommitted) state.lastCommitted = next;
   }
 
   private warn(message: string, error: unknown): void {
     this.options.logger.warn(`embedded consumer: ${message}`, {
       topic: this.spec.topic,
       group: this.spec.group,
+      member: this.memberId,
       error: (error as Error)?.message,
     });
   }

@@ -5,6 +5,22 @@ import { partitionFor } from '../../../core/partitioning.js';
 /** Wake-up channel: every publish NOTIFYs it with the topic name when its transaction commits. */
 export const NOTIFY_CHANNEL = 'payments_broker_publish';
 
+/**
+ * Lease-change channel: a member that joins a group or gives partitions back NOTIFYs it with
+ * `JSON.stringify([group, topic])`, so the other members rebalance at once instead of at their next
+ * heartbeat.
+ */
+export const GROUP_CHANNEL = 'payments_broker_group';
+
+interface MessageRow {
+  partition: number;
+  offset: string | number;
+  key: string;
+  value: Uint8Array;
+  headers: Headers | string;
+  published_at: string | Date;
+}
+
 export interface StoredMessage {
   partition: number;
   offset: bigint;
@@ -18,13 +34,21 @@ export interface StoredMessage {
 export class LogStore {
   constructor(private readonly knex: Knex) {}
 
+  /**
+   * Creates `topic` with `partitions` partitions unless it exists (its partition count never changes:
+   * it decides where every key lives). Safe when several processes race to create it.
+   */
   async ensureTopic(topic: string, partitions: number): Promise<void> {
     await this.knex.transaction(async (trx) => {
-      await trx('broker_topics').insert({ name: topic, partitions }).onConflict('name').ignore();
-      await trx('broker_partitions')
-        .insert(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, next_offset: 0 })))
-        .onConflict(['topic', 'partition'])
-        .ignore();
+      const created = await trx('broker_topics')
+        .insert({ name: topic, partitions })
+        .onConflict('name')
+        .ignore()
+        .returning('name');
+      if (created.length === 0) return;
+      await trx('broker_partitions').insert(
+        Array.from({ length: partitions }, (_, partition) => ({ topic, partition, next_offset: 0 })),
+      );
     });
   }
 
@@ -86,21 +110,66 @@ export class LogStore {
     });
   }
 
+  /** Up to `limit` messages of one partition from `fromOffset` on, in offset order. */
   async read(topic: string, partition: number, fromOffset: bigint, limit: number): Promise<StoredMessage[]> {
-    const rows = await this.knex('broker_messages')
-      .where({ topic, partition })
-      .andWhere('offset', '>=', fromOffset.toString())
-      .orderBy('offset')
-      .limit(limit)
-      .select('offset', 'key', 'value', 'headers', 'published_at');
-    return rows.map((r) => ({
-      partition,
+    return this.readMany(topic, [{ partition, from: fromOffset }], limit);
+  }
+
+  /**
+   * Up to `limitPerPartition` messages of each listed partition from its `from` offset on, in one
+   * statement (a poll costs one round trip, however many partitions a member owns), ordered by
+   * partition then offset.
+   */
+  async readMany(
+    topic: string,
+    positions: ReadonlyArray<{ partition: number; from: bigint }>,
+    limitPerPartition: number,
+  ): Promise<StoredMessage[]> {
+    if (positions.length === 0) return [];
+    const result = await this.knex.raw(
+      `select m.partition, m."offset", m.key, m.value, m.headers, m.published_at
+       from unnest(?::int[], ?::bigint[]) as f(partition, position)
+       cross join lateral (
+         select b.partition, b."offset", b.key, b.value, b.headers, b.published_at
+         from broker_messages b
+         where b.topic = ? and b.partition = f.partition and b."offset" >= f.position
+         order by b."offset"
+         limit ?
+       ) m
+       order by m.partition, m."offset"`,
+      [positions.map((p) => p.partition), positions.map((p) => p.from.toString()), topic, limitPerPartition],
+    );
+    return (result.rows as MessageRow[]).map((r) => ({
+      partition: Number(r.partition),
       offset: BigInt(r.offset),
       key: r.key,
       value: Buffer.from(r.value),
-      headers: typeof r.headers === 'string' ? JSON.parse(r.headers) : r.headers,
+      headers: typeof r.headers === 'string' ? (JSON.parse(r.headers) as Headers) : r.headers,
       publishedAt: new Date(r.published_at),
     }));
+  }
+
+  /** Committed positions (next offset to consume) of `partitions`; 0 where the group has none yet. */
+  async committedMany(
+    group: string,
+    topic: string,
+    partitions: readonly number[],
+  ): Promise<Map<number, bigint>> {
+    const positions = new Map<number, bigint>(partitions.map((p) => [p, 0n]));
+    if (partitions.length === 0) return positions;
+    const rows: Array<{ partition: number; committed: string | number }> = await this.knex(
+      'broker_group_offsets',
+    )
+      .where({ group_name: group, topic })
+      .whereIn('partition', partitions)
+      .select('partition', 'committed');
+    for (const row of rows) positions.set(Number(row.partition), BigInt(row.committed));
+    return positions;
+  }
+
+  /** Tells the group's other members that leases changed (a member joined, or gave partitions back). */
+  async notifyGroup(group: string, topic: string): Promise<void> {
+    await this.knex.raw('select pg_notify(?, ?)', [GROUP_CHANNEL, JSON.stringify([group, topic])]);
   }
 
   async committed(group: string, topic: string, partition: number): Promise<bigint> {

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type {
   ConsumeSpec,
   DeliveryHandler,
@@ -11,20 +13,35 @@ import { EmbeddedConsumer } from './consumer.js';
 import { LogStore } from './log-store.js';
 
 export interface EmbeddedTransportOptions {
+  /** Where the log lives. Owned by the caller: `close()` does not close it. */
   database: Database;
+  /** Partitions of topics this transport creates (an existing topic keeps its own count). */
   partitions: number;
   logger: Logger;
-  /** A member that stops renewing loses its partitions after this long. */
+  /**
+   * This process's identity in consumer groups (lease owner). Default: `<hostname>-<pid>-<random>`.
+   * A stable id lets a restarted process take its own partitions back at once instead of waiting for
+   * its old leases to expire; two LIVE transports must never share one.
+   */
+  memberId?: string;
+  /** A member that stops renewing loses its partitions after this long (default 10 s). */
   leaseMs?: number;
-  /** Fallback poll; consumers normally wake on NOTIFY at commit. */
+  /** Fallback poll (default 1 s); consumers normally wake on NOTIFY when a publish commits. */
   pollIntervalMs?: number;
 }
 
-/** The embedded durable log: topics are partitioned tables in the platform's own Postgres/PGlite. */
+/**
+ * The embedded durable log: topics are partitioned tables in the platform's own PostgreSQL or PGlite
+ * (see docs/decisions/0006-embedded-broker.md).
+ */
 export function createEmbeddedTransport(options: EmbeddedTransportOptions): Transport {
   const store = new LogStore(options.database.knex);
   const partitionsByTopic = new Map<string, number>();
   const consumers = new Set<EmbeddedConsumer>();
+  const memberId = options.memberId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const logger = options.logger.child({ component: 'embedded-broker', member: memberId });
+  if (!Number.isInteger(options.partitions) || options.partitions < 1)
+    throw new Error('embedded broker: partitions must be an integer >= 1');
 
   const partitionsOf = async (topic: string): Promise<number> => {
     let partitions = partitionsByTopic.get(topic);
@@ -37,6 +54,20 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Tran
       partitionsByTopic.set(topic, partitions);
     }
     return partitions;
+  };
+
+  /**
+   * Lease owner id of a new consumer: `memberId`, or `memberId#2`, `#3`... when this transport already
+   * runs a consumer of the same group and topic (each consumer is a member of its own).
+   */
+  const ownerFor = (spec: ConsumeSpec): string => {
+    const taken = new Set(
+      [...consumers].filter((c) => c.group === spec.group && c.topic === spec.topic).map((c) => c.memberId),
+    );
+    for (let n = 1; ; n++) {
+      const candidate = n === 1 ? memberId : `${memberId}#${n}`;
+      if (!taken.has(candidate)) return candidate;
+    }
   };
 
   return {
@@ -55,16 +86,24 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Tran
       await store.append(topic, await partitionsOf(topic), messages);
     },
     async consume(spec: ConsumeSpec, handler: DeliveryHandler): Promise<TransportConsumer> {
+      const partitions = await partitionsOf(spec.topic);
       const consumer = new EmbeddedConsumer(spec, handler, {
         database: options.database,
         store,
-        partitions: await partitionsOf(spec.topic),
-        logger: options.logger,
+        partitions,
+        logger,
+        memberId: ownerFor(spec),
         leaseMs: options.leaseMs ?? 10_000,
         pollIntervalMs: options.pollIntervalMs ?? 1_000,
       });
-      await consumer.start();
       consumers.add(consumer);
+      try {
+        await consumer.start();
+      } catch (error) {
+        await consumer.stop(0).catch(() => undefined);
+        consumers.delete(consumer);
+        throw error;
+      }
       return {
         stop: async (timeoutMs) => {
           await consumer.stop(timeoutMs);
@@ -74,7 +113,9 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Tran
     },
     backlog: (topic, group) => store.backlog(group, topic),
     async close() {
+      // Consumers should have been stopped already; stop any left without waiting for their handlers.
       await Promise.all([...consumers].map((c) => c.stop(0)));
+      consumers.clear();
     },
   };
 }

@@ -53,8 +53,8 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   for (const table of [
-    'broker_leases',
-    'broker_members',
+    'partition_leases',
+    'lease_members',
     'broker_group_offsets',
     'broker_messages',
     'broker_partitions',
