@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as m0001 from './migrations/0001_embedded_broker.js';
 import * as m0002 from './migrations/0002_outbox_inbox.js';
 import * as m0003 from './migrations/0003_failed_events_timeline.js';
+import * as m0004 from './migrations/0004_merchants_transactions.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -14,6 +15,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0001_embedded_broker', m0001],
   ['0002_outbox_inbox', m0002],
   ['0003_failed_events_timeline', m0003],
+  ['0004_merchants_transactions', m0004],
 ];
 
 const source: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -1,0 +1,2 @@
+export * from './status.js';
+export { appendFacts, fact, type Fact, type TransactionRef, type AppendOptions } from './journal.js';
