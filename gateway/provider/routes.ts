@@ -10,9 +10,9 @@
  *   slow body -> 408                   unparseable body -> 400        bad/missing/expired signature -> 401
  *   no secret configured -> 503        broker did not ack in time -> 503 (the provider retries)
  */
+import { writeProblem, type Problem } from '../../core/http/problem.js';
 import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
-import type { Context } from 'koa';
 import type { Broker } from '../../core/broker/types.js';
 import { coerceError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -67,13 +67,6 @@ export interface ProviderGatewayOptions {
   clock?: () => Date;
   newCallbackId?: () => string;
   observer?: ProviderGatewayObserver;
-}
-
-interface Problem {
-  status: number;
-  code: string;
-  title: string;
-  detail: string;
 }
 
 /** Routes for `POST /callbacks/:provider`; mount with `.routes()` and `.allowedMethods()`. */
@@ -256,19 +249,6 @@ function tooLarge(maxBodyBytes: number): Problem {
     title: 'Payload too large',
     detail: `callback bodies are limited to ${maxBodyBytes} bytes`,
   };
-}
-
-/** RFC 9457 problem details; `code` is our stable error code. */
-function writeProblem(ctx: Context, problem: Problem): void {
-  ctx.status = problem.status;
-  ctx.set('Content-Type', 'application/problem+json');
-  ctx.body = JSON.stringify({
-    type: 'about:blank',
-    title: problem.title,
-    status: problem.status,
-    detail: problem.detail,
-    code: problem.code,
-  });
 }
 
 function isJsonContentType(header: string): boolean {
