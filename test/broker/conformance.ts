@@ -27,14 +27,9 @@ const FAST_RETRY: RetryPolicy = {
   backoff: { initialMs: 20, multiplier: 2, maxMs: 100, jitter: 'none' },
 };
 
-/** Waits until `condition` holds, polling; fails with `what` after `timeoutMs`. */
-export async function eventually(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { eventually } from '../support/eventually.js';
+
+export { eventually };
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -140,7 +140,14 @@ for (const target of targets) {
 
       await eventually(() => dead.length === 1, 30_000, 'the message on the dead-letter topic');
       await eventually(() => healthyHandled === 1, 30_000, 'the healthy group handled the original');
-      const [record] = await store.list({ consumerGroup: group });
+      // The message reaches the dead-letter topic first; the failed_events record is written right after.
+      let records: Awaited<ReturnType<typeof store.list>> = [];
+      await eventually(
+        async () => (records = await store.list({ consumerGroup: group })).length === 1,
+        30_000,
+        'the failed_events record',
+      );
+      const [record] = records;
       expect(record).to.deep.include({
         consumerGroup: group,
         topic,
