@@ -3,6 +3,8 @@ import * as m0001 from './migrations/0001_embedded_broker.js';
 import * as m0002 from './migrations/0002_outbox_inbox.js';
 import * as m0003 from './migrations/0003_failed_events_timeline.js';
 import * as m0004 from './migrations/0004_merchants_transactions.js';
+import * as m0005 from './migrations/0005_processor.js';
+import * as m0006 from './migrations/0006_webhook_deliveries.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -16,6 +18,8 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0002_outbox_inbox', m0002],
   ['0003_failed_events_timeline', m0003],
   ['0004_merchants_transactions', m0004],
+  ['0005_processor', m0005],
+  ['0006_webhook_deliveries', m0006],
 ];
 
 const source: Knex.MigrationSource<readonly [string, Migration]> = {

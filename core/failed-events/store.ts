@@ -1,3 +1,4 @@
+import { appendFacts, fact } from '../transactions/journal.js';
 import type { Knex } from 'knex';
 import type { DeadLetterRecord, Headers } from '../broker/index.js';
 import { EVENT_HEADERS } from '../streams.js';
@@ -121,23 +122,36 @@ export class FailedEventStore {
       }
       const id = String(inserted[0].id ?? inserted[0]);
       if (about.transactionId) {
-        await trx('transaction_timeline').insert({
-          transaction_id: about.transactionId,
-          merchant_id: about.merchantId,
-          entry_type: 'EventProcessingFailed',
-          occurred_at: record.lastFailureAt,
-          source_event_id: about.eventId,
-          merchant_view: null,
-          internal: JSON.stringify({
-            failedEventRecordId: id,
-            consumerGroup: record.consumerGroup,
-            topic: record.originalTopic,
-            failedEventType: about.eventType,
-            errorClass: record.errorClass,
-            errorMessage: record.errorMessage,
-            attempts: record.attempts,
-          }),
-        });
+        const payload = {
+          consumerGroup: record.consumerGroup,
+          topic: record.originalTopic,
+          failedEventId: about.eventId,
+          failedEventType: about.eventType,
+          errorClass: record.errorClass,
+          errorMessage: record.errorMessage,
+          attempts: record.attempts,
+          failedEventRecordId: id,
+        };
+        const owner = await trx('transactions').where({ id: about.transactionId }).first('merchant_id');
+        if (owner) {
+          // A known transaction: the failure is also an event on its stream (numbered like every other).
+          await appendFacts(
+            trx,
+            { transactionId: about.transactionId, merchantId: owner.merchant_id as string },
+            [fact('EventProcessingFailed', payload, null, { occurredAt: record.lastFailureAt })],
+          );
+        } else {
+          // Not (yet) a transaction of ours: the timeline entry alone keeps it visible to support.
+          await trx('transaction_timeline').insert({
+            transaction_id: about.transactionId,
+            merchant_id: about.merchantId,
+            entry_type: 'EventProcessingFailed',
+            occurred_at: record.lastFailureAt,
+            source_event_id: about.eventId,
+            merchant_view: null,
+            internal: JSON.stringify(payload),
+          });
+        }
       }
       return { id, created: true, transactionId: about.transactionId };
     });

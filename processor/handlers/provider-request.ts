@@ -1,0 +1,128 @@
+/**
+ * Drives one payment attempt: ProviderRequestStarted -> connector.createPayment, and
+ * CustomerDataSubmitted -> connector.submitCustomerData for the attempt waiting for those fields.
+ *
+ * The provider call happens outside any DB transaction, guarded by the attempt's state rather than
+ * the inbox: if the process dies mid-call the message is redelivered, the attempt is still in the
+ * state it was, and the call is made again with the SAME idempotency key (the provider returns the
+ * first result; never a second charge). The answer is applied under the transaction's row lock and
+ * only if the attempt is still in that state, so two deliveries racing apply it once.
+ */
+import type { Knex } from 'knex';
+import type { EventEnvelope, EventOf } from '../../schemas/index.js';
+import type { PaymentOutcome, PaymentRequest } from '../connectors/types.js';
+import { attemptStartedFact, decideAttemptOutcome } from '../decisions/attempt-outcome.js';
+import type { ProcessorDeps } from '../ports.js';
+import {
+  attemptsOf,
+  createAttempt,
+  failuresOf,
+  loadVelocity,
+  readAttempt,
+  readPlan,
+  recordAttemptUpdate,
+  type AttemptRow,
+} from '../store/attempts.js';
+import { lockTransaction, readTransaction, type TransactionRow } from '../store/transactions.js';
+import { drainParkedCallbacks } from './provider-callback.js';
+import { record } from './record.js';
+
+export async function onProviderRequestStarted(
+  deps: ProcessorDeps,
+  event: EventOf<'ProviderRequestStarted'>,
+): Promise<void> {
+  const attempt = await readAttempt(deps.knex, event.payload.attemptId);
+  if (!attempt || attempt.state !== 'started') return;
+  await driveAttempt(deps, attempt, 'started', event.envelope, (connector, request) =>
+    connector.createPayment(request, { timeoutMs: deps.providerTimeoutMs }),
+  );
+}
+
+export async function onCustomerDataSubmitted(
+  deps: ProcessorDeps,
+  event: EventOf<'CustomerDataSubmitted'>,
+): Promise<void> {
+  const waiting = await deps
+    .knex('payment_attempts')
+    .where({ transaction_id: event.envelope.transactionId, state: 'awaiting_customer_data' })
+    .orderBy('attempt_number', 'desc')
+    .first('id');
+  if (!waiting) return;
+  const attempt = await readAttempt(deps.knex, waiting.id as string);
+  if (!attempt) return;
+  await driveAttempt(deps, attempt, 'awaiting_customer_data', event.envelope, (connector, request) =>
+    connector.submitCustomerData(request, attempt.providerReference, { timeoutMs: deps.providerTimeoutMs }),
+  );
+}
+
+async function driveAttempt(
+  deps: ProcessorDeps,
+  attempt: AttemptRow,
+  expectedState: string,
+  cause: Pick<EventEnvelope, 'eventId' | 'correlationId'>,
+  call: (
+    connector: ReturnType<ProcessorDeps['connector']>,
+    request: PaymentRequest,
+  ) => Promise<PaymentOutcome>,
+): Promise<void> {
+  const { knex, metrics } = deps;
+  const tx = await readTransaction(knex, attempt.transactionId);
+  if (!tx) throw new Error(`transaction ${attempt.transactionId} not found`);
+  const started = Date.now();
+  const outcome = await call(deps.connector(attempt.providerId), paymentRequest(deps, tx, attempt));
+  metrics.attempt(
+    attempt.providerId,
+    outcome.kind === 'failed' ? outcome.failureKind : outcome.kind,
+    (Date.now() - started) / 1000,
+  );
+
+  const now = (deps.clock ?? (() => new Date()))();
+  const velocity = await loadVelocity(knex, deps.routing.velocityWindows(), now);
+  const reference = await knex.transaction(async (trx: Knex.Transaction) => {
+    const locked = await lockTransaction(trx, tx.id);
+    const current = await readAttempt(trx, attempt.id, { lock: true });
+    if (!locked || current?.state !== expectedState) return null;
+    const attempts = await attemptsOf(trx, tx.id);
+    const plan = await readPlan(trx, tx.id);
+    const decision = decideAttemptOutcome({
+      transaction: locked,
+      sessionId: locked.sessionId,
+      attempt,
+      outcome,
+      nextCandidate: () =>
+        deps.routing.next(
+          plan,
+          [...failuresOf(attempts), { subMidId: attempt.subMidId, failureKind: failureKindOf(outcome) }],
+          velocity,
+        ),
+    });
+    await recordAttemptUpdate(trx, attempt.id, decision.attempt);
+    const facts = [...decision.facts];
+    if (decision.nextAttempt) {
+      const next = await createAttempt(trx, locked, decision.nextAttempt);
+      facts.push(attemptStartedFact(next));
+    }
+    await record(trx, locked, { facts, status: decision.status, session: decision.session }, cause, metrics);
+    return decision.attempt.providerReference;
+  });
+  if (reference) await drainParkedCallbacks(deps, attempt.providerId, reference);
+}
+
+function failureKindOf(outcome: PaymentOutcome) {
+  return outcome.kind === 'failed' ? outcome.failureKind : 'declined';
+}
+
+function paymentRequest(deps: ProcessorDeps, tx: TransactionRow, attempt: AttemptRow): PaymentRequest {
+  return {
+    account: deps.routing.account(attempt.subMidId),
+    idempotencyKey: attempt.idempotencyKey,
+    attemptId: attempt.id,
+    transactionId: tx.id,
+    amountMinor: tx.amountMinor,
+    currency: tx.currency,
+    paymentMethod: tx.paymentMethod,
+    customer: tx.customer,
+    returnUrl: deps.returnUrl(tx.sessionId),
+    callbackUrl: `${deps.publicBaseUrl.replace(/\/+$/, '')}/callbacks/${attempt.providerId}`,
+  };
+}
