@@ -12,13 +12,14 @@ import type { ProcessorDeps } from './ports.js';
 import { onDepositRequested } from './handlers/deposit-requested.js';
 import { onCustomerDataSubmitted, onProviderRequestStarted } from './handlers/provider-request.js';
 import { onProviderCallback, sweepParkedCallbacks } from './handlers/provider-callback.js';
+import { expireSessions } from './handlers/session-expiry.js';
 
 const HANDLED_TYPES = new Set(['DepositRequested', 'ProviderRequestStarted', 'CustomerDataSubmitted']);
 
 export interface ProcessorOptions {
   /** Handlers running at once per subscription (different transactions only). */
   concurrency?: number;
-  /** How often parked callbacks are retried, and after how long they are given up. */
+  /** How often parked callbacks are retried and expired sessions closed; when parked ones are given up. */
   sweepIntervalMs?: number;
   parkedMaxAgeMs?: number;
 }
@@ -51,7 +52,9 @@ export async function startProcessor(
   const timer = setInterval(() => {
     sweeping = sweeping
       .then(() => sweepParkedCallbacks(deps, parkedMaxAgeMs))
-      .catch((error: unknown) => deps.logger.warn('parked callback sweep failed', { error }));
+      .then(() => expireSessions(deps))
+      .then(() => undefined)
+      .catch((error: unknown) => deps.logger.warn('processor sweep failed', { error }));
   }, sweepIntervalMs);
   timer.unref();
   return {
