@@ -1,2 +1,3 @@
 export { migrate, MIGRATIONS } from './migrate.js';
 export { PartitionLeases } from './partition-leases.js';
+export { DatabaseUnavailableError, isDatabaseUnavailable, withDatabaseDeadline } from './availability.js';

@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 /**
- * Hosted payment page tokens: 32 random bytes, base64url, in the hosted URL `/pay/<token>`. Only the
- * SHA-256 is stored (payment_sessions.token_hash), so a database leak does not leak live payment links.
+ * Hosted payment page tokens: 32 bytes, base64url, in the hosted URL `/pay/<token>` — random
+ * (`newSessionToken`) or derived from a server secret (`deriveSessionToken`, below). Only the SHA-256 is
+ * stored (payment_sessions.token_hash), so a database leak does not leak live payment links.
  */
 export function newSessionToken(): string {
   return randomBytes(32).toString('base64url');
@@ -19,4 +20,33 @@ export function isWellFormedSessionToken(value: string): boolean {
 
 export function hostedPaymentUrl(publicBaseUrl: string, token: string): string {
   return `${publicBaseUrl.replace(/\/+$/, '')}/pay/${token}`;
+}
+
+/**
+ * A session's token derived from a server secret: HMAC-SHA256(secret, session id), base64url (the same
+ * 43-character shape as `newSessionToken`). The Merchant Gateway uses it so an idempotent replay of a
+ * deposit can answer the same hosted URL although only the token's hash is stored: the token is
+ * recomputed, never read back. Knowing a session id (it is on the event stream) is useless without the secret.
+ */
+export function deriveSessionToken(secret: string, sessionId: string): string {
+  return createHmac('sha256', secret)
+    .update(`payment-session-token:v1:${sessionId}`, 'utf8')
+    .digest('base64url');
+}
+
+/**
+ * Recomputes the token of a stored session: tries each configured secret (newest first, several during
+ * a rotation) and returns the token whose hash is the stored one, or null when none matches (the session
+ * was minted with a secret that is no longer configured).
+ */
+export function recoverSessionToken(
+  secrets: readonly string[],
+  sessionId: string,
+  storedTokenHash: string,
+): string | null {
+  for (const secret of secrets) {
+    const token = deriveSessionToken(secret, sessionId);
+    if (hashSessionToken(token) === storedTokenHash) return token;
+  }
+  return null;
 }
