@@ -18,3 +18,32 @@ export {
   type DeliveryResult,
   type DeliveryErrorClass,
 } from './http-delivery.js';
+export type {
+  AttemptCommand,
+  AttemptErrorClass,
+  AttemptResult,
+  AttemptTrigger,
+  Delivery,
+  DeliveryState,
+} from './model.js';
+export { buildWebhookPayload, merchantSafeStatus, type WebhookPayload } from './payload.js';
+export { planAttempt, decideOutcome, type AttemptPlan, type OutcomeDecision } from './attempt-plan.js';
+export { WEBHOOK_ATTEMPTS_TOPIC, WEBHOOK_ATTEMPTS_GROUP } from './attempt-messages.js';
+export { HostLimiter, hostKey, deferDelay } from './host-limiter.js';
+export {
+  WebhookDispatcher,
+  type WebhookDispatcherOptions,
+  type WebhookDispatcherSettings,
+} from './dispatcher.js';
+export {
+  startWebhookDispatcher,
+  type StartWebhookDispatcherOptions,
+  type RunningWebhookDispatcher,
+} from './start.js';
+export {
+  requestResend,
+  WebhookNotFoundError,
+  WebhookNotResendableError,
+  type ResendRequest,
+} from './resend.js';
+export { webhookMetrics, type WebhookObserver } from './metrics.js';

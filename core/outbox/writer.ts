@@ -19,26 +19,55 @@ export async function enqueueEvents(
   events: readonly PlatformEvent[],
   options: { topic?: string } = {},
 ): Promise<void> {
-  if (events.length === 0) return;
-  const topic = options.topic ?? BUSINESS_EVENTS_TOPIC;
+  await enqueueMessages(
+    trx,
+    options.topic ?? BUSINESS_EVENTS_TOPIC,
+    events.map((event) => ({
+      key: event.envelope.transactionId,
+      id: event.envelope.eventId,
+      type: event.envelope.type,
+      value: encodeEvent(event),
+      headers: {
+        [EVENT_HEADERS.eventId]: event.envelope.eventId,
+        [EVENT_HEADERS.eventType]: event.envelope.type,
+        [EVENT_HEADERS.schemaVersion]: String(latestSchema(event.envelope.type).version),
+        [EVENT_HEADERS.contentType]: EVENT_CONTENT_TYPE,
+      },
+    })),
+  );
+}
+
+/** A message for a service's own topic (not a business event), relayed like events are. */
+export interface OutboxMessage {
+  key: string;
+  /** Unique id of the message (outbox.event_id). */
+  id: string;
+  /** What kind of message it is (outbox.event_type), for diagnostics. */
+  type: string;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/**
+ * Writes raw messages to the outbox inside the caller's transaction (e.g. the webhook dispatcher's
+ * resend requests): published to `topic` by the relay if and only if the transaction commits.
+ */
+export async function enqueueMessages(
+  trx: Knex.Transaction,
+  topic: string,
+  messages: readonly OutboxMessage[],
+): Promise<void> {
+  if (messages.length === 0) return;
   await trx('outbox').insert(
-    events.map((event) => {
-      const key = event.envelope.transactionId;
-      return {
-        topic,
-        key,
-        bucket: partitionFor(key, OUTBOX_BUCKETS),
-        event_id: event.envelope.eventId,
-        event_type: event.envelope.type,
-        payload: encodeEvent(event),
-        headers: JSON.stringify({
-          [EVENT_HEADERS.eventId]: event.envelope.eventId,
-          [EVENT_HEADERS.eventType]: event.envelope.type,
-          [EVENT_HEADERS.schemaVersion]: String(latestSchema(event.envelope.type).version),
-          [EVENT_HEADERS.contentType]: EVENT_CONTENT_TYPE,
-        }),
-      };
-    }),
+    messages.map((message) => ({
+      topic,
+      key: message.key,
+      bucket: partitionFor(message.key, OUTBOX_BUCKETS),
+      event_id: message.id,
+      event_type: message.type,
+      payload: message.value,
+      headers: JSON.stringify(message.headers),
+    })),
   );
   await trx.raw('select pg_notify(?, ?)', [OUTBOX_CHANNEL, '']);
 }

@@ -1,0 +1,83 @@
+/**
+ * Starts the webhook dispatcher service: consumes the business topic (MerchantWebhookRequested) and its
+ * own attempts topic (retries through the broker's delay tiers, deferred attempts, manual resends).
+ */
+import type { Knex } from 'knex';
+import type { Broker, Subscription } from '../core/broker/index.js';
+import type { Logger } from '../core/logger.js';
+import { BUSINESS_EVENTS_TOPIC, CONSUMER_GROUPS } from '../core/streams.js';
+import { WEBHOOK_ATTEMPTS_GROUP, WEBHOOK_ATTEMPTS_TOPIC } from './attempt-messages.js';
+import {
+  WebhookDispatcher,
+  type WebhookDispatcherOptions,
+  type WebhookDispatcherSettings,
+} from './dispatcher.js';
+import type { WebhookObserver } from './metrics.js';
+
+export interface StartWebhookDispatcherOptions {
+  knex: Knex;
+  broker: Broker;
+  logger: Logger;
+  settings: WebhookDispatcherSettings;
+  observer?: WebhookObserver;
+  /** Topic and group names (tests use unique ones on a shared broker). */
+  eventsTopic?: string;
+  eventsGroup?: string;
+  attemptsTopic?: string;
+  attemptsGroup?: string;
+  lookup?: WebhookDispatcherOptions['lookup'];
+  random?: () => number;
+}
+
+export interface RunningWebhookDispatcher {
+  dispatcher: WebhookDispatcher;
+  /** Stops consuming (business topic first), draining in-flight attempts. Idempotent. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export async function startWebhookDispatcher(
+  options: StartWebhookDispatcherOptions,
+): Promise<RunningWebhookDispatcher> {
+  const eventsTopic = options.eventsTopic ?? BUSINESS_EVENTS_TOPIC;
+  const eventsGroup = options.eventsGroup ?? CONSUMER_GROUPS.webhookDispatcher;
+  const attemptsTopic = options.attemptsTopic ?? WEBHOOK_ATTEMPTS_TOPIC;
+  const attemptsGroup = options.attemptsGroup ?? WEBHOOK_ATTEMPTS_GROUP;
+  const { broker, settings } = options;
+  const dispatcher = new WebhookDispatcher({
+    knex: options.knex,
+    broker,
+    logger: options.logger,
+    settings,
+    attemptsTopic,
+    inboxConsumer: eventsGroup,
+    ...(options.observer ? { observer: options.observer } : {}),
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+    ...(options.random ? { random: options.random } : {}),
+  });
+  await broker.ensureTopics([eventsTopic, attemptsTopic]);
+  // Declared before anything can publish resend requests or retries (Pub/Sub drops messages otherwise).
+  await broker.ensureSubscription(attemptsTopic, attemptsGroup);
+  const subscriptions: Subscription[] = [];
+  subscriptions.push(
+    await broker.subscribe(
+      { topic: attemptsTopic, group: attemptsGroup, concurrency: settings.concurrency },
+      (message) => dispatcher.handleAttemptMessage(message),
+    ),
+  );
+  subscriptions.push(
+    await broker.subscribe(
+      { topic: eventsTopic, group: eventsGroup, concurrency: settings.concurrency },
+      (message) => dispatcher.handleBusinessEvent(message),
+    ),
+  );
+  let stopped: Promise<void> | undefined;
+  return {
+    dispatcher,
+    stop: (timeoutMs) => {
+      stopped ??= (async () => {
+        for (const subscription of [...subscriptions].reverse()) await subscription.stop(timeoutMs);
+      })();
+      return stopped;
+    },
+  };
+}
