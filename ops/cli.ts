@@ -1,6 +1,7 @@
 /**
  * payments-ops: operations commands. `events tail` prints the business event stream as JSON lines.
  * `dlq list|show|replay|purge` inspects and replays dead-lettered events.
+ * `users create|token|disable` manages back-office users and prints their access tokens once.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../core/errors.js';
@@ -9,6 +10,7 @@ import { EVENT_TYPES, type EventType } from '../schemas/index.js';
 import { connect } from './connect.js';
 import { registerDlqCommands } from './dlq.js';
 import { tailEvents } from './events-tail.js';
+import { registerUserCommands } from './users.js';
 
 function eventType(value: string, previous: EventType[]): EventType[] {
   if (!(EVENT_TYPES as readonly string[]).includes(value)) {
@@ -82,6 +84,7 @@ Examples:
       },
     );
   registerDlqCommands(program);
+  registerUserCommands(program);
   return program;
 }
 
