@@ -16,6 +16,9 @@ COPY core ./core
 COPY schemas ./schemas
 COPY gateway ./gateway
 COPY processor ./processor
+COPY provider-simulator ./provider-simulator
+COPY config ./config
+COPY backoffice ./backoffice
 COPY webhook-dispatcher ./webhook-dispatcher
 COPY platform ./platform
 COPY ops ./ops

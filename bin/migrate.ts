@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 /** Runs the database migrations and exits: the Kubernetes migration Job and the compose `migrate` service. */
 import { openDatabase } from '../adapters/db/index.js';
-import { loadConfig } from '../core/config/index.js';
+import { loadDatabaseConfig } from '../core/config/index.js';
 import { migrate } from '../core/db/index.js';
 import { ConfigError } from '../core/errors.js';
 
 try {
-  const config = loadConfig(process.env);
-  const database = await openDatabase(config.database);
+  const database = await openDatabase(loadDatabaseConfig(process.env));
   try {
     await migrate(database.knex);
     process.stdout.write('migrations applied\n');

@@ -27,8 +27,15 @@ import {
   providerCallbackMetrics,
   providerGatewayRoutes,
 } from '../gateway/provider/index.js';
+import { hostedPageRoutes } from '../gateway/hosted/index.js';
+import { merchantApi, merchantApiMetrics } from '../gateway/merchant/index.js';
+import { backofficeRoutes } from '../backoffice/index.js';
 import { migrate } from '../core/db/index.js';
+import { startWebhookDispatcher, webhookMetrics } from '../webhook-dispatcher/index.js';
+import { startProviderSimulator } from '../provider-simulator/index.js';
 import { listen } from './http-server.js';
+import { startProcessorService } from './processor-service.js';
+import { startDemo, type DemoCredentials } from './demo/index.js';
 
 export interface RunningPlatform {
   url: string;
@@ -36,9 +43,21 @@ export interface RunningPlatform {
   broker: EventBus;
   lifecycle: Lifecycle;
   stop(): Promise<void>;
+  /** Where connectors reach the provider simulator (`{simulatorBaseUrl}` of the routing rules); null: nowhere. */
+  simulatorUrl: string | null;
+  /** Demo mode: the seeded demo merchant's credentials and where its webhooks arrive. */
+  demo: DemoCredentials | null;
 }
 
-export async function startPlatform(config: Config, logger: Logger): Promise<RunningPlatform> {
+/**
+ * `env` is only read for the provider credentials the routing rules name (their variable names come
+ * from the rules file, not from loadConfig).
+ */
+export async function startPlatform(
+  config: Config,
+  logger: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningPlatform> {
   const lifecycle = new Lifecycle(logger);
   try {
     const metrics = createMetrics({
@@ -86,6 +105,45 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
       lifecycle.onStop('outbox relay', () => relay.stop());
     }
 
+    if (config.services.includes('webhook-dispatcher')) {
+      const webhooks = await startWebhookDispatcher({
+        knex: database.knex,
+        broker,
+        logger: logger.child({ component: 'webhook-dispatcher' }),
+        settings: config.webhooks,
+        observer: webhookMetrics(metrics.registry),
+      });
+      lifecycle.onStop('webhook dispatcher', () => webhooks.stop(config.shutdownTimeoutMs));
+    }
+
+    // The provider simulator (development, demo): up before the processor, whose SUB MID accounts point at it.
+    const simulator = config.services.includes('simulator')
+      ? await startProviderSimulator({
+          port: config.simulator.port,
+          host: config.http.host,
+          publicUrl: config.simulator.publicUrl,
+          secrets: config.providers.secrets,
+          logger: logger.child({ component: 'provider-simulator' }),
+          autoCompleteAfterMs: config.simulator.autoCompleteAfterMs,
+          callbackRetryDelaysMs: config.simulator.callbackRetryDelaysMs,
+        })
+      : null;
+    if (simulator) lifecycle.onStop('provider simulator', () => simulator.close());
+    const simulatorUrl = simulator?.publicUrl ?? config.simulator.publicUrl ?? null;
+
+    if (config.services.includes('processor')) {
+      const processor = await startProcessorService({
+        config,
+        knex: database.knex,
+        broker,
+        logger: logger.child({ component: 'processor' }),
+        registry: metrics.registry,
+        simulatorUrl,
+        env,
+      });
+      lifecycle.onStop('processor', () => processor.stop(config.shutdownTimeoutMs));
+    }
+
     const app = new Koa();
     app.use(httpMetrics(metrics.registry));
     const ops = opsRoutes({
@@ -110,9 +168,46 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
         observer: providerCallbackMetrics(metrics.registry),
       });
       app.use(callbacks.routes()).use(callbacks.allowedMethods());
+      if (config.merchantApi.sessionTokenSecretIsDevDefault) {
+        logger.warn(
+          'SESSION_TOKEN_SECRET is not set: hosted payment links are derived from a PUBLISHED development secret, so anyone who sees a session id can open its payment page. Set SESSION_TOKEN_SECRET (32+ random characters) anywhere but local development.',
+        );
+      }
+      const merchants = merchantApi({
+        knex: database.knex,
+        logger,
+        publicBaseUrl: config.http.publicBaseUrl,
+        sessionTokenSecrets: config.merchantApi.sessionTokenSecrets,
+        sessionTtlSeconds: config.merchantApi.sessionTtlSeconds,
+        maxBodyBytes: config.merchantApi.maxBodyBytes,
+        allowHttpLoopbackUrls: config.merchantApi.allowHttpLoopbackUrls,
+        databaseTimeoutMs: config.merchantApi.databaseTimeoutMs,
+        observer: merchantApiMetrics(metrics.registry),
+      });
+      app.use(merchants.middleware);
+      const hostedPage = hostedPageRoutes({
+        knex: database.knex,
+        logger,
+        publicBaseUrl: config.http.publicBaseUrl,
+      });
+      app.use(hostedPage.routes()).use(hostedPage.allowedMethods());
+      // Back office (merchant and platform users) shares the gateway's HTTP server; see docs/decisions/0018.
+      const backoffice = backofficeRoutes({
+        knex: database.knex,
+        logger,
+        publicBaseUrl: config.http.publicBaseUrl,
+      });
+      app.use(backoffice.middleware);
     }
     const server = await listen(app, config.http.host, config.http.port);
     lifecycle.onStop('http', server.close);
+
+    let demo: DemoCredentials | null = null;
+    if (config.demo.enabled && config.services.includes('gateway')) {
+      const running = await startDemo({ config, knex: database.knex, logger, platformUrl: server.url });
+      lifecycle.onStop('demo', () => running.close());
+      demo = running.credentials;
+    }
 
     logger.info('platform started', {
       url: server.url,
@@ -120,7 +215,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
       broker: config.broker.kind,
       database: config.database.driver,
     });
-    return { url: server.url, database, broker, lifecycle, stop: () => lifecycle.stop() };
+    return { url: server.url, database, broker, lifecycle, stop: () => lifecycle.stop(), simulatorUrl, demo };
   } catch (error) {
     await lifecycle.stop();
     throw error;

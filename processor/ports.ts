@@ -7,8 +7,9 @@ import type { Broker } from '../core/broker/types.js';
 import type { Logger } from '../core/logger.js';
 import type { ProviderConnector, SubMidAccount } from './connectors/types.js';
 import type {
-  AttemptFailureKind,
+  FailedAttempt,
   PlannedCandidate,
+  RoutePlan,
   RoutingDecision,
   RoutingRequest,
   VelocityLookup,
@@ -18,11 +19,7 @@ import type { ProcessorMetrics } from './metrics.js';
 export interface RoutingPort {
   plan(request: RoutingRequest, velocity: VelocityLookup): RoutingDecision;
   /** The candidate to try after these failures, or null when routing allows none. */
-  next(
-    candidates: readonly PlannedCandidate[],
-    failed: ReadonlyArray<{ subMidId: string; failureKind: AttemptFailureKind }>,
-    velocity: VelocityLookup,
-  ): PlannedCandidate | null;
+  next(plan: RoutePlan, failed: readonly FailedAttempt[], velocity: VelocityLookup): PlannedCandidate | null;
   /** Velocity windows (seconds) configured per SUB MID, to preload usage. */
   velocityWindows(): ReadonlyArray<{ subMidId: string; windowSeconds: number }>;
   account(subMidId: string): SubMidAccount;

@@ -5,6 +5,7 @@ import * as m0003 from './migrations/0003_failed_events_timeline.js';
 import * as m0004 from './migrations/0004_merchants_transactions.js';
 import * as m0005 from './migrations/0005_processor.js';
 import * as m0006 from './migrations/0006_webhook_deliveries.js';
+import * as m0007 from './migrations/0007_backoffice.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -20,6 +21,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0004_merchants_transactions', m0004],
   ['0005_processor', m0005],
   ['0006_webhook_deliveries', m0006],
+  ['0007_backoffice', m0007],
 ];
 
 const source: Knex.MigrationSource<readonly [string, Migration]> = {

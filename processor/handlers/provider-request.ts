@@ -91,7 +91,7 @@ async function driveAttempt(
       outcome,
       nextCandidate: () =>
         deps.routing.next(
-          plan,
+          { candidates: plan, amountMinor: locked.amountMinor },
           [...failuresOf(attempts), { subMidId: attempt.subMidId, failureKind: failureKindOf(outcome) }],
           velocity,
         ),

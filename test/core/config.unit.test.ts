@@ -40,6 +40,10 @@ describe('loadConfig', () => {
     [{ SERVICES: 'gateway,billing' }, /^SERVICES contains unknown service "billing"/],
     [{ BROKER_DELAY_TIERS_MS: '1000,soon' }, /^BROKER_DELAY_TIERS_MS must be a comma-separated list/],
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of/],
+    [
+      { PROVIDER_STRIPESIM_WEBHOOK_SECRET: 'REPLACE_ME' },
+      /^PROVIDER_STRIPESIM_WEBHOOK_SECRET still holds the template placeholder/,
+    ],
   ];
   for (const [env, message] of failures) {
     it(`fails fast naming the variable: ${JSON.stringify(env)}`, () => {
@@ -60,5 +64,37 @@ describe('loadConfig', () => {
     ]) {
       expect(names).to.include(name);
     }
+  });
+
+  it('reads exactly the variables CONFIG_VARIABLES lists (the README and the manifests rely on it)', () => {
+    const read = new Set<string>();
+    const recording = (env: Record<string, string>) =>
+      new Proxy(env, {
+        get: (target, name) => {
+          if (typeof name === 'string') read.add(name);
+          return target[name as string];
+        },
+      });
+    // One environment per branch, so every variable the parser can read is read once.
+    loadConfig(recording({}));
+    loadConfig(recording({ DATABASE_URL: 'postgres://u@db/p', BROKER: 'kafka', KAFKA_BROKERS: 'k:9092' }));
+    loadConfig(recording({ BROKER: 'pubsub', PUBSUB_PROJECT_ID: 'p' }));
+    expect([...read].sort()).to.deep.equal(CONFIG_VARIABLES.map((v) => v.name).sort());
+  });
+});
+
+describe('demo mode', () => {
+  it('is on with the embedded database only, and only then allows loopback http:// URLs by default', () => {
+    const embedded = loadConfig({});
+    expect(embedded.demo).to.include({ enabled: true, webhookPort: 8082 });
+    expect(embedded.webhooks).to.deep.include({ allowHttp: true, allowAddresses: ['loopback'] });
+    expect(embedded.merchantApi.allowHttpLoopbackUrls).to.equal(true);
+    const production = loadConfig({ DATABASE_URL: 'postgres://db/payments' });
+    expect(production.demo.enabled).to.equal(false);
+    expect(production.webhooks).to.deep.include({ allowHttp: false, allowAddresses: [] });
+    expect(production.merchantApi.allowHttpLoopbackUrls).to.equal(false);
+    expect(loadConfig({ DEMO: 'off' }).demo.enabled).to.equal(false);
+    expect(loadConfig({ DEMO: 'on', DATABASE_URL: 'postgres://db/payments' }).demo.enabled).to.equal(true);
+    expect(loadConfig({ WEBHOOK_ALLOW_HTTP: 'false' }).webhooks.allowHttp).to.equal(false);
   });
 });
