@@ -41,11 +41,16 @@ export async function startProcessorService(options: {
     returnUrl: (sessionId) =>
       hostedPaymentUrl(config.http.publicBaseUrl, deriveSessionToken(sessionSecret, sessionId)),
     providerTimeoutMs: config.routing.providerTimeoutMs,
-    metrics: processorMetrics(options.registry, () =>
-      knex('provider_callbacks')
-        .where({ state: 'parked' })
-        .count<{ count: string }[]>('* as count')
-        .then((rows) => Number(rows[0]?.count ?? 0)),
-    ),
+    metrics: processorMetrics(options.registry, () => parkedCallbacks(knex)),
   });
+}
+
+async function parkedCallbacks(knex: Knex): Promise<{ count: number; oldestAgeSeconds: number }> {
+  const row = await knex('provider_callbacks')
+    .where({ state: 'parked' })
+    .first(
+      knex.raw('count(*)::int as count'),
+      knex.raw('coalesce(extract(epoch from (now() - min(created_at))), 0)::float as age'),
+    );
+  return { count: Number(row?.count ?? 0), oldestAgeSeconds: Number(row?.age ?? 0) };
 }

@@ -1,3 +1,3 @@
 export { startProcessor, type ProcessorOptions, type RunningProcessor } from './service.js';
 export type { ProcessorDeps, RoutingPort } from './ports.js';
-export { processorMetrics, type ProcessorMetrics } from './metrics.js';
+export { processorMetrics, type ProcessorMetrics, type ParkedCallbacks } from './metrics.js';

@@ -8,7 +8,15 @@ export interface ProcessorMetrics {
   chargeAlert(kind: string): void;
 }
 
-export function processorMetrics(registry: Registry, readParked: () => Promise<number>): ProcessorMetrics {
+export interface ParkedCallbacks {
+  count: number;
+  oldestAgeSeconds: number;
+}
+
+export function processorMetrics(
+  registry: Registry,
+  readParked: () => Promise<ParkedCallbacks>,
+): ProcessorMetrics {
   const transitions = new Counter({
     name: 'transaction_status_transitions_total',
     help: 'Transaction status changes, by from and to status',
@@ -34,12 +42,23 @@ export function processorMetrics(registry: Registry, readParked: () => Promise<n
     labelNames: ['kind'] as const,
     registers: [registry],
   });
+  let parked: Promise<ParkedCallbacks> | null = null;
+  // Both gauges come from one query per scrape.
+  const read = () => (parked ??= readParked().finally(() => setTimeout(() => (parked = null), 0)));
   new Gauge({
     name: 'provider_callbacks_parked',
     help: 'Callbacks waiting for their payment attempt to be known',
     registers: [registry],
     async collect() {
-      this.set(await readParked());
+      this.set((await read()).count);
+    },
+  });
+  new Gauge({
+    name: 'provider_callbacks_parked_oldest_age_seconds',
+    help: 'Age of the oldest parked callback (0 when none)',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).oldestAgeSeconds);
     },
   });
   return {

@@ -8,6 +8,8 @@ import {
   registerOutboxMetrics,
 } from '../../core/observability/metrics.js';
 import { httpMetrics } from '../../core/http/metrics-middleware.js';
+import { processorMetrics } from '../../processor/metrics.js';
+import { webhookMetrics } from '../../webhook-dispatcher/metrics.js';
 
 interface Rule {
   alert: string;
@@ -37,6 +39,8 @@ describe('k8s/prometheus-rules.yaml', () => {
     registerFailedEventMetrics(registry, async () => []);
     registerConsumerBacklogMetric(registry, async () => []);
     httpMetrics(registry);
+    processorMetrics(registry, async () => ({ count: 0, oldestAgeSeconds: 0 }));
+    webhookMetrics(registry);
     const exported = new Set((await registry.getMetricsAsJSON()).map((m) => m.name));
     const base = (name: string) => name.replace(/_(count|sum|bucket)$/, '');
     for (const rule of rules) {
