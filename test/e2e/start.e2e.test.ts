@@ -124,4 +124,36 @@ describe('npm start (embedded defaults)', function () {
     await runOnce(['--reset']);
     expect(await markers(), '--reset wipes the embedded data').to.equal(0);
   });
+  it('runs the README demo against it: npm run demo drives a payment to approved with a verified webhook', async () => {
+    const demoDir = await mkdtemp(path.join(tmpdir(), 'platform-demo-'));
+    const demoPort = port + 10;
+    const { child, output } = startPlatform(demoDir, demoPort);
+    const exited = exitCode(child);
+    try {
+      await waitFor(() => output().includes('npm run demo'), 90_000, 'the try-it block');
+      expect(output()).to.match(/authorization: Bearer psk_live_/i);
+      const demoCommand = (
+        JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { demo: string } }
+      ).scripts.demo;
+      const demo = spawn('sh', ['-c', `exec ${demoCommand}`], {
+        cwd: root,
+        env: { ...process.env, DATA_DIR: demoDir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let demoOutput = '';
+      demo.stdout!.on('data', (chunk: Buffer) => (demoOutput += chunk.toString()));
+      demo.stderr!.on('data', (chunk: Buffer) => (demoOutput += chunk.toString()));
+      expect(await exitCode(demo), demoOutput).to.equal(0);
+      expect(demoOutput).to.contain('merchant API says: approved');
+      expect(demoOutput).to.match(/demo merchant got webhook msg_\w+: approved \(signature verified\)/);
+      expect(demoOutput).to.contain('internal only');
+      await waitFor(() => output().includes('[demo merchant] webhook'), 10_000, 'the printed webhook');
+      expect(output()).to.contain('signature OK');
+      child.kill('SIGTERM');
+      expect(await exited, output()).to.equal(0);
+    } finally {
+      child.kill('SIGKILL');
+      await rm(demoDir, { recursive: true, force: true });
+    }
+  });
 });
