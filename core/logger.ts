@@ -1,4 +1,5 @@
 import winston from 'winston';
+import { logContext } from './log-context.js';
 
 /** Structured logger: JSON lines carrying transactionId / eventId / merchantId where known. */
 export interface Logger {
@@ -28,14 +29,25 @@ function redactDeep(value: unknown, depth = 0): unknown {
   return out;
 }
 
-/** Creates the process logger; `service` lands on every line. */
-export function createLogger(options: { level: LogLevel; service: string }): Logger {
+/**
+ * Creates the process logger; `service` lands on every line. Lines go to stderr, or to `destination`
+ * (a stream of JSON lines: tests capture the real, redacted output to prove what never gets logged).
+ */
+export function createLogger(options: {
+  level: LogLevel;
+  service: string;
+  destination?: NodeJS.WritableStream;
+}): Logger {
   return winston.createLogger({
     level: options.level === 'silent' ? 'error' : options.level,
     silent: options.level === 'silent',
     defaultMeta: { service: options.service },
-    format: winston.format.combine(redact(), winston.format.timestamp(), winston.format.json()),
-    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],
+    format: winston.format.combine(logContext(), redact(), winston.format.timestamp(), winston.format.json()),
+    transports: [
+      options.destination
+        ? new winston.transports.Stream({ stream: options.destination })
+        : new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] }),
+    ],
   });
 }
 

@@ -6,6 +6,7 @@
  */
 import { CONSUMER_GROUPS, BUSINESS_EVENTS_TOPIC, EVENT_HEADERS } from '../core/streams.js';
 import type { Subscription } from '../core/broker/types.js';
+import { withLogContext } from '../core/log-context.js';
 import { decodeEvent, isEventOf, type PlatformEvent } from '../schemas/index.js';
 import { PROVIDER_CALLBACKS_TOPIC } from '../gateway/provider/envelope.js';
 import type { ProcessorDeps } from './ports.js';
@@ -40,10 +41,21 @@ export async function startProcessor(
     await deps.broker.subscribe({ topic: BUSINESS_EVENTS_TOPIC, group, concurrency }, async (message) => {
       const type = message.headers[EVENT_HEADERS.eventType];
       if (type !== undefined && !HANDLED_TYPES.has(type)) return;
-      await handleEvent(deps, decodeEvent(message.value));
+      const event = decodeEvent(message.value);
+      const { envelope } = event;
+      await withLogContext(
+        {
+          transactionId: envelope.transactionId,
+          merchantId: envelope.merchantId,
+          eventId: envelope.eventId,
+          eventType: envelope.type,
+          correlationId: envelope.correlationId,
+        },
+        () => handleEvent(deps, event),
+      );
     }),
     await deps.broker.subscribe({ topic: PROVIDER_CALLBACKS_TOPIC, group, concurrency }, (message) =>
-      onProviderCallback(deps, message),
+      withLogContext({ callbackId: message.headers['callback-id'] }, () => onProviderCallback(deps, message)),
     ),
   );
   const sweepIntervalMs = options.sweepIntervalMs ?? 5_000;

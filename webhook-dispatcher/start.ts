@@ -13,6 +13,7 @@ import {
   type WebhookDispatcherSettings,
 } from './dispatcher.js';
 import type { WebhookObserver } from './metrics.js';
+import { withLogContext } from '../core/log-context.js';
 
 export interface StartWebhookDispatcherOptions {
   knex: Knex;
@@ -61,13 +62,18 @@ export async function startWebhookDispatcher(
   subscriptions.push(
     await broker.subscribe(
       { topic: attemptsTopic, group: attemptsGroup, concurrency: settings.concurrency },
-      (message) => dispatcher.handleAttemptMessage(message),
+      // Attempts and business events are keyed by transaction id: every line logged carries it.
+      (message) =>
+        withLogContext({ transactionId: message.key }, () => dispatcher.handleAttemptMessage(message)),
     ),
   );
   subscriptions.push(
     await broker.subscribe(
       { topic: eventsTopic, group: eventsGroup, concurrency: settings.concurrency },
-      (message) => dispatcher.handleBusinessEvent(message),
+      (message) =>
+        withLogContext({ transactionId: message.key, eventId: message.headers['event-id'] }, () =>
+          dispatcher.handleBusinessEvent(message),
+        ),
     ),
   );
   let stopped: Promise<void> | undefined;
