@@ -165,12 +165,11 @@ for (const driver of ['pglite', 'postgres'] as const) {
       expect(changed.headers.get('content-type')).to.match(/^application\/problem\+json/);
     });
 
-    it('creates exactly one transaction for ten concurrent identical requests', async () => {
+    it('creates exactly one transaction for 50 concurrent identical requests', async () => {
       const body = validDeposit({ merchantTransactionId: newOrderId() });
-      const answers = await Promise.all(Array.from({ length: 10 }, () => deposit(body)));
-      expect(answers.map((a) => a.status).sort()).to.deep.equal([
-        200, 200, 200, 200, 200, 200, 200, 200, 200, 201,
-      ]);
+      const answers = await Promise.all(Array.from({ length: 50 }, () => deposit(body)));
+      expect(answers.filter((a) => a.status === 201)).to.have.length(1);
+      expect(answers.filter((a) => a.status === 200)).to.have.length(49);
       expect(new Set(answers.map((a) => a.body.transactionId)).size).to.equal(1);
       expect(new Set(answers.map((a) => a.body.hostedPaymentUrl)).size).to.equal(1);
       const rows = await database
