@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { storableText } from '../core/storable-text.js';
 
 export interface DeliveryRequest {
   url: URL;
@@ -86,7 +87,7 @@ export function deliverOnce(request: DeliveryRequest): Promise<DeliveryResult> {
             errorClass: ok ? null : status >= 300 && status < 400 ? 'redirect' : 'http_status',
             errorMessage: ok ? null : `HTTP ${status}`,
             responseHeaders: headers,
-            bodyExcerpt: Buffer.concat(chunks).toString('utf8'),
+            bodyExcerpt: storableExcerpt(Buffer.concat(chunks)),
           });
         };
         res.on('end', done);
@@ -118,4 +119,14 @@ export function deliverOnce(request: DeliveryRequest): Promise<DeliveryResult> {
     });
     req.end(request.body);
   });
+}
+
+/**
+ * The merchant's response body as text that can be stored: invalid UTF-8 becomes U+FFFD (toString does
+ * that), and so does NUL (storableText), which PostgreSQL text refuses — one NUL used to fail the
+ * attempt's insert, so the webhook was retried, re-sent and finally dead-lettered although the merchant
+ * had answered.
+ */
+export function storableExcerpt(body: Buffer): string {
+  return storableText(body.toString('utf8'));
 }

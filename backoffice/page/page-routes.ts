@@ -6,6 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Context } from 'koa';
+import { writeProblem } from '../../core/http/problem.js';
+import { problems } from '../problems.js';
 
 export const PAGE_CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -28,7 +30,7 @@ const FILES: Record<string, { file: string; contentType: string }> = {
   '/backoffice/assets/backoffice.css': { file: 'backoffice.css', contentType: 'text/css; charset=utf-8' },
 };
 
-/** Serves the page's files (read once); anything else under /backoffice is 404. */
+/** Serves the page's files (read once); anything else under /backoffice is a 404 problem, like the API's. */
 export function backofficePage(): (ctx: Context) => Promise<void> {
   const bodies = new Map(
     Object.entries(FILES).map(([path, { file, contentType }]) => [
@@ -45,18 +47,10 @@ export function backofficePage(): (ctx: Context) => Promise<void> {
     ctx.set('Cross-Origin-Resource-Policy', 'same-origin');
     ctx.set('Cache-Control', 'no-store');
     const asset = bodies.get(ctx.path);
-    if (!asset) {
-      ctx.status = 404;
-      ctx.type = 'text/plain; charset=utf-8';
-      ctx.body = 'not found';
-      return;
-    }
+    if (!asset) return writeProblem(ctx, problems.notFound());
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
-      ctx.status = 405;
       ctx.set('Allow', 'GET, HEAD');
-      ctx.type = 'text/plain; charset=utf-8';
-      ctx.body = 'method not allowed';
-      return;
+      return writeProblem(ctx, problems.methodNotAllowed());
     }
     ctx.type = asset.contentType;
     ctx.body = asset.body;

@@ -1,3 +1,4 @@
+import { storableText } from '../storable-text.js';
 import type { DeadLetterRecord, DeliveredMessage, Headers } from './types.js';
 
 /**
@@ -38,7 +39,8 @@ export function deadLetterHeaders(record: DeadLetterRecord): Headers {
     if (!name.startsWith(DLQ_HEADER_PREFIX)) headers[name] = value;
   }
   for (const [name, value] of Object.entries(meta)) {
-    if (value !== null) headers[DLQ_HEADER_PREFIX + name] = truncate(value, MAX_HEADER_VALUE);
+    // Storable: the embedded log keeps headers as jsonb, and an error message may quote the poison itself.
+    if (value !== null) headers[DLQ_HEADER_PREFIX + name] = storableText(truncate(value, MAX_HEADER_VALUE));
   }
   return headers;
 }

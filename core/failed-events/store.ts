@@ -1,6 +1,7 @@
 import { appendFacts, fact } from '../transactions/journal.js';
 import type { Knex } from 'knex';
 import type { DeadLetterRecord, Headers } from '../broker/index.js';
+import { storableText } from '../storable-text.js';
 import { EVENT_HEADERS } from '../streams.js';
 import { decodeEvent } from '../../schemas/index.js';
 
@@ -47,6 +48,30 @@ export interface FailedEventFilter {
 }
 
 /** What a dead-lettered message says about the business event inside it, when it is one of ours. */
+/**
+ * The record with every text it carries made storable (see storable-text.ts): error texts may quote the
+ * poison message, and keys and headers from another broker client may hold NUL. A replay then
+ * publishes the stored key; it differs from the original only in such characters.
+ */
+function storableRecord(record: DeadLetterRecord): DeadLetterRecord {
+  const text = (value: string) => storableText(value);
+  return {
+    ...record,
+    errorClass: text(record.errorClass),
+    errorCode: record.errorCode === null ? null : text(record.errorCode),
+    errorMessage: text(record.errorMessage),
+    errorStack: record.errorStack === null ? null : text(record.errorStack),
+    message: {
+      ...record.message,
+      key: text(record.message.key),
+      messageId: text(record.message.messageId),
+      headers: Object.fromEntries(
+        Object.entries(record.message.headers).map(([name, value]) => [text(name), text(value)]),
+      ),
+    },
+  };
+}
+
 function describeMessage(record: DeadLetterRecord): {
   eventId: string | null;
   eventType: string | null;
@@ -82,8 +107,10 @@ export class FailedEventStore {
    * EventProcessingFailed entry on its timeline, in one transaction. Idempotent per message.
    */
   async record(
-    record: DeadLetterRecord,
+    original: DeadLetterRecord,
   ): Promise<{ id: string; created: boolean; transactionId: string | null }> {
+    // A record that cannot be stored would be dead-lettered again and again: make its text storable.
+    const record = storableRecord(original);
     const about = describeMessage(record);
     return this.knex.transaction(async (trx) => {
       const inserted = await trx('failed_events')

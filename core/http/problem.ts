@@ -66,3 +66,27 @@ export function problemResponses(logger: Logger): Middleware {
     }
   };
 }
+
+/**
+ * Outermost middleware of a public server: a request no route answered (404), or that a router
+ * answered with a bare 405/501 (a method it does not serve, including unknown ones such as PROPFIND),
+ * gets a problem document instead of Koa's plain-text default. Unknown methods answer 405, not 501: a
+ * client sending an odd method is a client error, and hostile input never earns a 5xx.
+ */
+export function unmatchedRequestProblems(): Middleware {
+  return async (ctx, next) => {
+    await next();
+    // A router's allowedMethods() turns any 404 of a later middleware into 501 for methods it does not
+    // know (PROPFIND, ...), keeping that middleware's body: the status is the one to fix.
+    if (ctx.body != null && ctx.status !== 501) return;
+    if (ctx.status === 404)
+      writeProblem(ctx, { status: 404, code: 'NOT_FOUND', title: 'Not found', detail: 'no such resource' });
+    else if (ctx.status === 405 || ctx.status === 501)
+      writeProblem(ctx, {
+        status: 405,
+        code: 'METHOD_NOT_ALLOWED',
+        title: 'Method not allowed',
+        detail: 'see the Allow header',
+      });
+  };
+}

@@ -17,6 +17,13 @@ export interface FieldError {
 export type ValuesCheck = { ok: true; values: Record<string, string> } | { ok: false; errors: FieldError[] };
 
 /**
+ * Refused in every kind, whatever its own format check says (an email pattern like `[^\s@]+` lets them
+ * through): control characters, NUL among them, and lone surrogates cannot be stored (PostgreSQL jsonb
+ * refuses `\u0000` and unpaired surrogate escapes) and have no business in a customer's details.
+ */
+const UNSTORABLE = /[\p{Cc}\p{Cs}]/u;
+
+/**
  * Validates and normalises submitted values: every key must be a requested field, every value a
  * string; values are trimmed, empty optional fields are dropped, required ones must be present and each
  * value must fit its kind and the spec's pattern (anchored, HTML semantics).
@@ -47,7 +54,7 @@ export function validateCustomerValues(
       errors.push({ field: spec.name, code: 'too_long' });
       continue;
     }
-    if (!kind.accepts(value)) {
+    if (UNSTORABLE.test(value) || !kind.accepts(value)) {
       errors.push({ field: spec.name, code: 'invalid_format' });
       continue;
     }

@@ -12,9 +12,17 @@ export interface UrlPolicy {
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/**
+ * The URL parser forgives these (it percent-encodes or drops them), but the URL is stored as sent:
+ * NUL and lone surrogates cannot be stored (PostgreSQL text/jsonb refuse them) and CR/LF would end up
+ * in a Location header. Refused like in every other text field (field-errors.ts).
+ */
+const UNSAFE_CHARACTERS = /[\p{Cc}\p{Cs}]/u;
+
 /** Null when the URL is acceptable, otherwise what is wrong with it (for the field error). */
 export function merchantUrlProblem(value: string, policy: UrlPolicy): string | null {
   if (value.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`;
+  if (UNSAFE_CHARACTERS.test(value)) return 'must not contain control characters';
   let url: URL;
   try {
     url = new URL(value);

@@ -88,6 +88,35 @@ function base64Equals(expected: string, received: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+const SIGNED_TEXT_FIELDS = [
+  'pspReference',
+  'originalReference',
+  'merchantAccountCode',
+  'merchantReference',
+  'eventCode',
+  'success',
+] as const;
+
+/**
+ * The signing string flattens values to text, so `"success": "true"` and `"success": true`, or an
+ * absent `originalReference` and `"originalReference": {}`, sign alike. Signed fields must therefore
+ * have Adyen's types (text, and an integer amount with a currency): otherwise a captured notification
+ * could be replayed as a different document under the same signature.
+ */
+function signedFieldTypeProblem(item: Record<string, unknown>): string | null {
+  for (const name of SIGNED_TEXT_FIELDS) {
+    if (item[name] !== undefined && typeof item[name] !== 'string') return `${name} must be a string`;
+  }
+  const amount = item.amount;
+  if (
+    amount !== undefined &&
+    !(isRecord(amount) && Number.isSafeInteger(amount.value) && typeof amount.currency === 'string')
+  ) {
+    return 'amount must be {"value": <integer>, "currency": <string>}';
+  }
+  return null;
+}
+
 /** The payment the notification is about: a modification's original payment, else the payment itself. */
 function adyenReference(item: Record<string, unknown>): string | undefined {
   return (
@@ -121,6 +150,10 @@ export function verifyAdyenSim(
         reason: 'bad-body',
         detail: `notificationItems[${index}] has no NotificationRequestItem object`,
       };
+    }
+    const typeProblem = signedFieldTypeProblem(item);
+    if (typeProblem) {
+      return { ok: false, reason: 'bad-body', detail: `notificationItems[${index}]: ${typeProblem}` };
     }
     const received = isRecord(item.additionalData) ? item.additionalData.hmacSignature : undefined;
     if (typeof received !== 'string' || received.length === 0) {

@@ -63,6 +63,7 @@ export function decodeProviderCallback(value: Buffer): ProviderCallbackEnvelope 
     typeof e?.callbackId !== 'string' ||
     typeof e.provider !== 'string' ||
     typeof e.receivedAt !== 'string' ||
+    Number.isNaN(Date.parse(e.receivedAt)) ||
     typeof e.bodyBase64 !== 'string' ||
     !(e.reference === null || typeof e.reference === 'string') ||
     !headersOk

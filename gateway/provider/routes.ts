@@ -238,8 +238,19 @@ export function providerGatewayRoutes(options: ProviderGatewayOptions): Router {
 /** Longest reference used as the ordering key (Pub/Sub ordering keys are limited to 1 KiB). */
 const MAX_KEY_BYTES = 256;
 
+/**
+ * Printable ASCII only: a reference with NUL, other control characters or lone surrogates (the body
+ * is the provider's, signed or not) cannot be a key on every broker (the embedded log stores keys as
+ * PostgreSQL text), and refusing the publish would make the provider retry forever.
+ */
+const KEYABLE_REFERENCE = /^[\x20-\x7e]+$/;
+
 function orderingKey(reference: string | null, callbackId: string): string {
-  return reference !== null && Buffer.byteLength(reference) <= MAX_KEY_BYTES ? reference : callbackId;
+  return reference !== null &&
+    Buffer.byteLength(reference) <= MAX_KEY_BYTES &&
+    KEYABLE_REFERENCE.test(reference)
+    ? reference
+    : callbackId;
 }
 
 function tooLarge(maxBodyBytes: number): Problem {
