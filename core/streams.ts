@@ -15,8 +15,14 @@ export const EVENT_HEADERS = {
 /** Content type of a business event body: Avro single-object encoding. */
 export const EVENT_CONTENT_TYPE = 'application/vnd.apache.avro+binary; framing=single-object';
 
-/** Consumer groups of the platform's own services (declared up front so Pub/Sub keeps their messages). */
+/**
+ * Consumer groups of the platform's own services (declared up front so Pub/Sub keeps their messages).
+ * One group per topic: on Kafka the members of one group share ONE partition assignment, so a group
+ * whose consumers subscribe different topics hands each of them partitions it never reads.
+ */
 export const CONSUMER_GROUPS = {
   processor: 'processor',
+  /** The processor on the Provider Gateway's callback topic. */
+  processorCallbacks: 'processor-callbacks',
   webhookDispatcher: 'webhook-dispatcher',
 } as const;

@@ -9,6 +9,7 @@ import { openDatabase, type Database } from '../adapters/db/index.js';
 import { EventBus } from '../core/broker/index.js';
 import type { Config } from '../core/config/index.js';
 import { httpMetrics } from '../core/http/metrics-middleware.js';
+import { unmatchedRequestProblems } from '../core/http/problem.js';
 import { opsRoutes } from '../core/http/ops-routes.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
@@ -30,7 +31,7 @@ import {
 import { hostedPageRoutes } from '../gateway/hosted/index.js';
 import { merchantApi, merchantApiMetrics } from '../gateway/merchant/index.js';
 import { backofficeRoutes } from '../backoffice/index.js';
-import { migrate } from '../core/db/index.js';
+import { isDependencyUnavailable, migrate } from '../core/db/index.js';
 import { startWebhookDispatcher, webhookMetrics } from '../webhook-dispatcher/index.js';
 import { startProviderSimulator } from '../provider-simulator/index.js';
 import { listen } from './http-server.js';
@@ -82,6 +83,8 @@ export async function startPlatform(
       }),
       transport: createTransport(config.broker, { database, logger }),
       logger: logger.child({ component: 'event-bus' }),
+      // A database or broker outage delays processing; it never dead-letters events.
+      isTransient: isDependencyUnavailable,
       publishTimeoutMs: config.broker.publishTimeoutMs,
       delayTiersMs: config.broker.delayTiersMs,
       stopTimeoutMs: config.shutdownTimeoutMs,
@@ -146,6 +149,7 @@ export async function startPlatform(
 
     const app = new Koa();
     app.use(httpMetrics(metrics.registry));
+    app.use(unmatchedRequestProblems());
     const ops = opsRoutes({
       registry: metrics.registry,
       isDraining: () => lifecycle.isDraining,
@@ -156,7 +160,7 @@ export async function startPlatform(
     if (config.services.includes('gateway')) {
       await broker.ensureTopics([PROVIDER_CALLBACKS_TOPIC]);
       // On Pub/Sub a topic without a subscription drops messages: declare the processor's before accepting callbacks.
-      await broker.ensureSubscription(PROVIDER_CALLBACKS_TOPIC, CONSUMER_GROUPS.processor);
+      await broker.ensureSubscription(PROVIDER_CALLBACKS_TOPIC, CONSUMER_GROUPS.processorCallbacks);
       const callbacks = providerGatewayRoutes({
         broker,
         secrets: config.providers.secrets,

@@ -1,7 +1,7 @@
 /**
  * The orchestrator service: consumes the business topic (DepositRequested, ProviderRequestStarted,
- * CustomerDataSubmitted) and the Provider Gateway's callback topic as consumer group `processor`,
- * and sweeps parked callbacks. Every handler is idempotent; retries and dead letters come from the
+ * CustomerDataSubmitted) as consumer group `processor` and the Provider Gateway's callback topic as
+ * `processor-callbacks` (one group per topic: see CONSUMER_GROUPS), and sweeps parked callbacks. Every handler is idempotent; retries and dead letters come from the
  * EventBus (a poison message ends in the DLQ + failed_events, never spins forever).
  */
 import { CONSUMER_GROUPS, BUSINESS_EVENTS_TOPIC, EVENT_HEADERS } from '../core/streams.js';
@@ -54,8 +54,12 @@ export async function startProcessor(
         () => handleEvent(deps, event),
       );
     }),
-    await deps.broker.subscribe({ topic: PROVIDER_CALLBACKS_TOPIC, group, concurrency }, (message) =>
-      withLogContext({ callbackId: message.headers['callback-id'] }, () => onProviderCallback(deps, message)),
+    await deps.broker.subscribe(
+      { topic: PROVIDER_CALLBACKS_TOPIC, group: CONSUMER_GROUPS.processorCallbacks, concurrency },
+      (message) =>
+        withLogContext({ callbackId: message.headers['callback-id'] }, () =>
+          onProviderCallback(deps, message),
+        ),
     ),
   );
   const sweepIntervalMs = options.sweepIntervalMs ?? 5_000;

@@ -1,4 +1,5 @@
 import { DEFAULT_DELAY_TIERS_MS } from '../broker/delay-tiers.js';
+import { NAMESPACE_PATTERN } from '../broker/namespaced-transport.js';
 import type { LogLevel } from '../logger.js';
 import { ConfigError } from '../errors.js';
 import { bool, hostPort, int, intList, list, oneOf, optionalStr, str, url, type Env } from './parsers.js';
@@ -17,6 +18,8 @@ export type BrokerConfig =
 interface BrokerCommon {
   publishTimeoutMs: number;
   delayTiersMs: number[];
+  /** Prefix of every topic and consumer group (several platforms on one broker); undefined: none. */
+  namespace?: string | undefined;
 }
 
 /** Development-only provider callback secrets (published: never valid in production). */
@@ -158,6 +161,12 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; de
     name: 'BROKER_DELAY_TIERS_MS',
     default: DEFAULT_DELAY_TIERS_MS.join(','),
     description: 'Delays of the retry-tier topics used for delayed delivery',
+  },
+  {
+    name: 'BROKER_NAMESPACE',
+    default: '(unset: plain names)',
+    description:
+      'Prefix of every topic and consumer group (lower-case letters, digits, dashes), so several platforms or test runs share one Kafka or Pub/Sub',
   },
   {
     name: 'EMBEDDED_BROKER_PARTITIONS',
@@ -357,7 +366,12 @@ export function loadConfig(env: Env): Config {
   const common: BrokerCommon = {
     publishTimeoutMs: int(env, 'BROKER_PUBLISH_TIMEOUT_MS', 10_000, { min: 100, max: 120_000 }),
     delayTiersMs: intList(env, 'BROKER_DELAY_TIERS_MS', DEFAULT_DELAY_TIERS_MS),
+    namespace: optionalStr(env, 'BROKER_NAMESPACE'),
   };
+  if (common.namespace !== undefined && !NAMESPACE_PATTERN.test(common.namespace))
+    throw new ConfigError(
+      `BROKER_NAMESPACE must be lower-case letters, digits and dashes starting with a letter (at most 63), got "${common.namespace}"`,
+    );
   if (common.delayTiersMs.length === 0)
     throw new ConfigError('BROKER_DELAY_TIERS_MS must list at least one delay');
   const kind = oneOf(env, 'BROKER', ['embedded', 'kafka', 'pubsub'] as const, 'embedded');

@@ -11,13 +11,14 @@
 import { NonRetryableError } from '../../core/errors.js';
 import {
   fromProviderSpecs,
+  providerFieldSpecs,
   toProviderFields,
   unflatten,
   type FieldMapping,
-  type ProviderFieldSpec,
 } from './customer-fields.js';
 import { failed, httpFailure, unreadableAnswer } from './failures.js';
 import type { CallbackFacts, PaymentOutcome, PaymentRequest } from './types.js';
+import { isObject, parseObject, text, type Json } from './wire-json.js';
 
 /** Our customer fields -> Adyen request fields. */
 export const ADYEN_FIELDS: FieldMapping = [
@@ -32,25 +33,6 @@ export const ADYEN_FIELDS: FieldMapping = [
   ['city', 'billingAddress.city'],
   ['postalCode', 'billingAddress.postalCode'],
 ];
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function parse(body: Buffer): Json | undefined {
-  try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
-    return isObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function text(value: unknown): string | null {
-  return typeof value === 'string' && value.length > 0 ? value : null;
-}
 
 function shopperFields(request: PaymentRequest): Record<string, unknown> {
   return unflatten(toProviderFields(ADYEN_FIELDS, request.customer));
@@ -74,10 +56,6 @@ export function adyenDetailsBody(request: PaymentRequest, pspReference: string):
   return { paymentData: pspReference, details: shopperFields(request) };
 }
 
-function isFieldSpec(value: unknown): value is ProviderFieldSpec {
-  return isObject(value) && typeof value.name === 'string' && value.name.length > 0;
-}
-
 function resultOutcome(answer: Json): PaymentOutcome {
   const psp = text(answer.pspReference);
   const action = isObject(answer.action) ? answer.action : {};
@@ -89,11 +67,10 @@ function resultOutcome(answer: Json): PaymentOutcome {
       return { kind: 'redirect', providerReference: psp, redirectUrl: url };
     }
     case 'ShopperDataRequired': {
-      const specs = Array.isArray(action.fields) ? action.fields.filter(isFieldSpec) : [];
       return {
         kind: 'customer_data_required',
         providerReference: psp,
-        fields: fromProviderSpecs(ADYEN_FIELDS, specs),
+        fields: fromProviderSpecs(ADYEN_FIELDS, providerFieldSpecs(action.fields)),
       };
     }
     case 'Authorised':
@@ -117,7 +94,7 @@ function resultOutcome(answer: Json): PaymentOutcome {
 
 /** An answer of /payments or /payments/details -> outcome. */
 export function adyenOutcome(status: number, body: Buffer): PaymentOutcome {
-  const json = parse(body);
+  const json = parseObject(body);
   if (status >= 200 && status < 300) return json ? resultOutcome(json) : unreadableAnswer(status);
   const errorCode = text(json?.errorCode);
   if (errorCode === '704') return failed('provider_error', 'idempotency_conflict', true);
@@ -133,7 +110,7 @@ function itemOutcome(eventCode: string, success: boolean): CallbackFacts['outcom
 
 /** A verified notification body -> one fact per payment-outcome item, in body order. */
 export function adyenCallbackFacts(body: Buffer): CallbackFacts[] {
-  const json = parse(body);
+  const json = parseObject(body);
   const list = json?.notificationItems;
   if (!Array.isArray(list) || list.length === 0) {
     throw new NonRetryableError('adyen-sim callback has no notificationItems', { code: 'BAD_CALLBACK_BODY' });

@@ -7,6 +7,7 @@
  * can still ask for it and the answer reaches the provider under the name it asked for.
  */
 import type { CustomerFieldSpec } from '../../schemas/index.js';
+import { isObject } from './wire-json.js';
 
 type FieldLook = Pick<CustomerFieldSpec, 'kind' | 'pattern' | 'label'>;
 
@@ -36,6 +37,15 @@ export interface ProviderFieldSpec {
   label?: string | null;
   pattern?: string | null;
   required?: boolean;
+}
+
+/** The field descriptions a provider's answer lists; anything that is not one (no name) is skipped. */
+export function providerFieldSpecs(value: unknown): ProviderFieldSpec[] {
+  return Array.isArray(value) ? value.filter(isFieldSpec) : [];
+}
+
+function isFieldSpec(value: unknown): value is ProviderFieldSpec {
+  return isObject(value) && typeof value.name === 'string' && value.name.length > 0;
 }
 
 /** Our customer data as provider field paths (`shopperName.firstName` -> value). */

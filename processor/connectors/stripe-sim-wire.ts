@@ -10,14 +10,15 @@
 import { NonRetryableError } from '../../core/errors.js';
 import {
   fromProviderSpecs,
+  providerFieldSpecs,
   toProviderFields,
   unflatten,
   type FieldMapping,
-  type ProviderFieldSpec,
 } from './customer-fields.js';
 import { failed, httpFailure, unreadableAnswer } from './failures.js';
 import type { FormInput } from './form-encoding.js';
 import type { CallbackFacts, PaymentOutcome, PaymentRequest } from './types.js';
+import { isObject, parseObject, text, type Json } from './wire-json.js';
 
 /** Our customer fields -> Stripe `billing_details` paths. */
 export const STRIPE_FIELDS: FieldMapping = [
@@ -29,25 +30,6 @@ export const STRIPE_FIELDS: FieldMapping = [
   ['postalCode', 'address.postal_code'],
   ['country', 'address.country'],
 ];
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function parse(body: Buffer): Json | undefined {
-  try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
-    return isObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function text(value: unknown): string | null {
-  return typeof value === 'string' && value.length > 0 ? value : null;
-}
 
 function billingDetails(customer: Readonly<Record<string, string>>): Record<string, unknown> {
   const fields = toProviderFields(STRIPE_FIELDS, customer);
@@ -97,10 +79,8 @@ function intentOutcome(intent: Json): PaymentOutcome {
       if (next.type === 'redirect_to_url' && isObject(next.redirect_to_url) && text(next.redirect_to_url.url))
         return { kind: 'redirect', providerReference: id, redirectUrl: text(next.redirect_to_url.url)! };
       if (next.type === 'collect_customer_data' && isObject(next.collect_customer_data)) {
-        const specs = Array.isArray(next.collect_customer_data.fields)
-          ? next.collect_customer_data.fields
-          : [];
-        const fields = fromProviderSpecs(STRIPE_FIELDS, specs.filter(isFieldSpec));
+        const specs = providerFieldSpecs(next.collect_customer_data.fields);
+        const fields = fromProviderSpecs(STRIPE_FIELDS, specs);
         return { kind: 'customer_data_required', providerReference: id, fields };
       }
       return failed('provider_error', `unsupported_next_action_${String(next.type)}`, true);
@@ -125,13 +105,9 @@ function intentOutcome(intent: Json): PaymentOutcome {
   }
 }
 
-function isFieldSpec(value: unknown): value is ProviderFieldSpec {
-  return isObject(value) && typeof value.name === 'string' && value.name.length > 0;
-}
-
 /** An answer of POST /v1/payment_intents (or …/confirm) -> outcome. */
 export function stripeOutcome(status: number, body: Buffer): PaymentOutcome {
-  const json = parse(body);
+  const json = parseObject(body);
   if (status >= 200 && status < 300) return json ? intentOutcome(json) : unreadableAnswer(status);
   const error = json && isObject(json.error) ? json.error : {};
   const intent = isObject(error.payment_intent) ? error.payment_intent : undefined;
@@ -160,7 +136,7 @@ const EVENT_OUTCOMES: Record<string, CallbackFacts['outcome']> = {
 
 /** A verified webhook event -> facts; events about anything but a payment outcome give none. */
 export function stripeCallbackFacts(body: Buffer): CallbackFacts[] {
-  const event = parse(body);
+  const event = parseObject(body);
   const id = text(event?.id);
   const type = text(event?.type);
   if (!event || id === null || type === null) {

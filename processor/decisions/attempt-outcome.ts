@@ -10,7 +10,11 @@
  *   failed (error, timeout, velocity, inactive config, network)
  *                       -> next candidate per routing, or REJECTED when none is left
  * A transaction that already reached a terminal status (a fast callback) keeps it: the answer is
- * still recorded, nothing else changes.
+ * still recorded, nothing else changes — except that an approval the final status does not account
+ * for raises a charge alert (another attempt already approved it: double charge; the transaction
+ * ended otherwise: late success), as the same approval arriving by callback would.
+ * What a callback already told about the attempt (approved/declined) is the provider's final word and
+ * stays the attempt's outcome, whatever the slower answer says (pending, redirect, a timeout).
  */
 import type { PaymentOutcome } from '../connectors/types.js';
 import type { PlannedCandidate } from '../routing/types.js';
@@ -47,8 +51,12 @@ export interface AttemptUpdate {
   providerReference: string | null;
 }
 
+/** Money moved in a way the transaction's outcome does not account for: needs a refund or review. */
+export type ChargeAlert = 'double_charge' | 'late_success';
+
 export interface AttemptDecision {
   attempt: AttemptUpdate;
+  alert: ChargeAlert | null;
   facts: Fact[];
   status: TransactionStatus | null;
   session: SessionUpdate | null;
@@ -63,6 +71,19 @@ export interface AttemptOutcomeInput {
   outcome: PaymentOutcome;
   /** Asked only after a failure that allows fallback. */
   nextCandidate: () => PlannedCandidate | null;
+  /** The outcome a callback already reported for this attempt (approved, declined), if any. */
+  callbackOutcome?: string | null;
+  /** Another attempt of this transaction was approved by the provider. */
+  approvedElsewhere?: boolean;
+}
+
+const FINAL_OUTCOMES: readonly string[] = ['approved', 'declined'];
+
+/** The alert an approval deserves when the transaction already has a final status (else none). */
+export function approvalAlert(status: TransactionStatus, approvedElsewhere: boolean): ChargeAlert | null {
+  if (!isTerminal(status)) return null;
+  if (status === 'APPROVED') return approvedElsewhere ? 'double_charge' : null;
+  return 'late_success';
 }
 
 export function attemptStartedFact(attempt: AttemptRef): Fact {
@@ -98,8 +119,14 @@ export function decideAttemptOutcome(input: AttemptOutcomeInput): AttemptDecisio
           }),
         }
       : { status: null, facts: [] };
-  const succeeded = (outcomeName: string, providerReference: string | null): Fact =>
-    fact('ProviderRequestSucceeded', { ...base, providerReference, outcome: outcomeName }, null);
+  const alert =
+    outcome.kind === 'approved' ? approvalAlert(transaction.status, input.approvedElsewhere ?? false) : null;
+  const succeeded = (outcomeName: string, providerReference: string | null): Fact => {
+    const payload = { ...base, providerReference, outcome: outcomeName };
+    return fact('ProviderRequestSucceeded', payload, null, alert ? { internal: { ...payload, alert } } : {});
+  };
+  const settled =
+    input.callbackOutcome && FINAL_OUTCOMES.includes(input.callbackOutcome) ? input.callbackOutcome : null;
   const done = (
     update: AttemptUpdate,
     facts: Fact[],
@@ -107,7 +134,8 @@ export function decideAttemptOutcome(input: AttemptOutcomeInput): AttemptDecisio
     session: SessionUpdate | null,
     nextAttempt: PlannedCandidate | null = null,
   ): AttemptDecision => ({
-    attempt: update,
+    attempt: settled ? { ...update, outcome: settled } : update,
+    alert,
     facts: [...facts, ...change.facts],
     status: change.status,
     session: change.status === null && isTerminal(transaction.status) ? null : session,

@@ -12,10 +12,10 @@
 import type { CallbackFacts } from '../connectors/types.js';
 import { fact, type Fact } from '../../core/transactions/journal.js';
 import { canTransition, isTerminal, type TransactionStatus } from '../../core/transactions/status.js';
-import type { SessionUpdate, TransactionSnapshot } from './attempt-outcome.js';
+import type { ChargeAlert, SessionUpdate, TransactionSnapshot } from './attempt-outcome.js';
 import { statusChangeFacts } from './status-change.js';
 
-export type CallbackAlert = 'double_charge' | 'late_success';
+export type CallbackAlert = ChargeAlert;
 
 export interface CallbackInput {
   callbackId: string;

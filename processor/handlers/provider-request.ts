@@ -78,7 +78,7 @@ async function driveAttempt(
 
   const now = (deps.clock ?? (() => new Date()))();
   const velocity = await loadVelocity(knex, deps.routing.velocityWindows(), now);
-  const reference = await knex.transaction(async (trx: Knex.Transaction) => {
+  const applied = await knex.transaction(async (trx: Knex.Transaction) => {
     const locked = await lockTransaction(trx, tx.id);
     const current = await readAttempt(trx, attempt.id, { lock: true });
     if (!locked || current?.state !== expectedState) return null;
@@ -89,6 +89,9 @@ async function driveAttempt(
       sessionId: locked.sessionId,
       attempt,
       outcome,
+      // A callback may have settled this attempt while we waited for the answer.
+      callbackOutcome: current.outcome,
+      approvedElsewhere: attempts.some((a) => a.id !== attempt.id && a.outcome === 'approved'),
       nextCandidate: () =>
         deps.routing.next(
           { candidates: plan, amountMinor: locked.amountMinor },
@@ -103,9 +106,16 @@ async function driveAttempt(
       facts.push(attemptStartedFact(next));
     }
     await record(trx, locked, { facts, status: decision.status, session: decision.session }, cause, metrics);
-    return decision.attempt.providerReference;
+    return { reference: decision.attempt.providerReference, alert: decision.alert };
   });
-  if (reference) await drainParkedCallbacks(deps, attempt.providerId, reference);
+  if (applied?.alert) {
+    metrics.chargeAlert(applied.alert);
+    deps.logger.error('payment needs review: provider charged outside the transaction outcome', {
+      alert: applied.alert,
+      attempt: attempt.id,
+    });
+  }
+  if (applied?.reference) await drainParkedCallbacks(deps, attempt.providerId, applied.reference);
 }
 
 function failureKindOf(outcome: PaymentOutcome) {

@@ -156,6 +156,55 @@ describe('decideAttemptOutcome', () => {
       }),
     );
   });
+
+  it('flags an approving answer the final status does not account for, once per approval', () => {
+    const approved: PaymentOutcome = { kind: 'approved', providerReference: 'p' };
+    const answer = (status: TransactionStatus, approvedElsewhere: boolean) =>
+      decideAttemptOutcome({
+        transaction: tx(status),
+        sessionId: 'ps_1',
+        attempt,
+        outcome: approved,
+        nextCandidate: () => null,
+        approvedElsewhere,
+      });
+    expect(answer('PROCESSING', false).alert).to.equal(null);
+    expect(answer('APPROVED', false).alert, "approved by this attempt's own callback").to.equal(null);
+    const double = answer('APPROVED', true);
+    expect(double.alert).to.equal('double_charge');
+    expect(double.facts[0]!.internal).to.include({ outcome: 'approved', alert: 'double_charge' });
+    for (const status of ['DECLINED', 'REJECTED', 'EXPIRED'] as const)
+      expect(answer(status, false).alert, status).to.equal('late_success');
+    const redirect = decideAttemptOutcome({
+      transaction: tx('APPROVED'),
+      sessionId: 'ps_1',
+      attempt,
+      outcome: { kind: 'redirect', providerReference: 'p', redirectUrl: 'https://x' },
+      nextCandidate: () => null,
+      approvedElsewhere: true,
+    });
+    expect(redirect.alert, 'not charged yet: the customer is never sent there').to.equal(null);
+  });
+
+  it('keeps the outcome a callback reported while the answer was on its way', () => {
+    for (const outcome of [
+      { kind: 'pending', providerReference: 'p' },
+      { kind: 'failed', failureKind: 'timeout', code: null, outcomeUnknown: true },
+    ] as PaymentOutcome[]) {
+      const d = decideAttemptOutcome({
+        transaction: tx('APPROVED'),
+        sessionId: 'ps_1',
+        attempt,
+        outcome,
+        nextCandidate: () => next,
+        callbackOutcome: 'approved',
+      });
+      expect(d.attempt.outcome, outcome.kind).to.equal('approved');
+      expect(d.nextAttempt, 'never a fallback after an approval').to.equal(null);
+    }
+    const unsettled = decide({ kind: 'pending', providerReference: 'p' });
+    expect(unsettled.attempt.outcome).to.equal('pending');
+  });
 });
 
 describe('decideCallback', () => {
