@@ -5,18 +5,21 @@
  * the test that checks every real response against this document also proves no internal member ever
  * reaches a merchant-safe view. A test checks every route is documented, and nothing else.
  */
+import {
+  bearerSecurityScheme,
+  jsonContent as json,
+  openApiDocumentPath,
+  pickResponses,
+  problemResponse as problem,
+  problemSchema,
+  schemaRef as ref,
+} from '../core/http/openapi-fragments.js';
 import { MERCHANT_ENTRY_TYPES } from '../core/timeline/views.js';
 import { TRANSACTION_STATUSES } from '../core/transactions/status.js';
 import { PERMISSIONS, ROLE_NAMES } from './permissions.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MERCHANT_STATUSES } from './search-query.js';
 import { MERCHANT_REQUEST_HEADERS } from './views.js';
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: object) => ({ 'application/json': { schema } });
-const problem = (description: string, codes: string[]) => ({
-  description: `${description} Problem codes: ${codes.join(', ')}.`,
-  content: { 'application/problem+json': { schema: ref('Problem') } },
-});
 const closed = (required: string[], properties: Record<string, unknown>, description?: string) => ({
   type: 'object',
   additionalProperties: false,
@@ -53,8 +56,7 @@ const transactionIdParameter = {
   schema: { type: 'string', maxLength: 100 },
 };
 
-const common = (...statuses: Array<keyof typeof PROBLEMS>) =>
-  Object.fromEntries(statuses.map((status) => [status, PROBLEMS[status]]));
+const common = (...statuses: Array<keyof typeof PROBLEMS>) => pickResponses(PROBLEMS, ...statuses);
 
 export function openApiDocument(options: { serverUrl: string }): Record<string, unknown> {
   return {
@@ -222,22 +224,13 @@ export function openApiDocument(options: { serverUrl: string }): Record<string, 
           },
         },
       },
-      '/openapi.json': {
-        get: {
-          operationId: 'getOpenApiDocument',
-          summary: 'This document',
-          security: [],
-          responses: { '200': { description: 'OpenAPI 3.1 document.', content: json({ type: 'object' }) } },
-        },
-      },
+      '/openapi.json': openApiDocumentPath(),
     },
     components: {
       securitySchemes: {
-        accessToken: {
-          type: 'http',
-          scheme: 'bearer',
-          description: 'A back-office access token, e.g. `Authorization: Bearer pbo_<token id>_<secret>`.',
-        },
+        accessToken: bearerSecurityScheme(
+          'A back-office access token, e.g. `Authorization: Bearer pbo_<token id>_<secret>`.',
+        ),
       },
       schemas: {
         Money: closed(['value', 'currency'], {
@@ -506,22 +499,10 @@ export function openApiDocument(options: { serverUrl: string }): Record<string, 
             replayCount: integer,
           },
         ),
-        Problem: {
-          type: 'object',
-          required: ['type', 'title', 'status', 'detail', 'code'],
-          properties: {
-            type: string,
-            title: string,
-            status: integer,
-            detail: string,
-            code: { type: 'string', description: 'Stable error code to program against.' },
-            errors: {
-              type: 'array',
-              description: 'Invalid parameters (INVALID_REQUEST).',
-              items: closed(['parameter', 'detail'], { parameter: string, detail: string }),
-            },
-          },
-        },
+        Problem: problemSchema({
+          description: 'Invalid parameters (INVALID_REQUEST).',
+          items: closed(['parameter', 'detail'], { parameter: string, detail: string }),
+        }),
       },
     },
   };

@@ -48,6 +48,17 @@ export function describeField(provider: SimProviderId | undefined, name: string)
   return { name, type: 'text', label: name };
 }
 
+/** Missing fields as both providers' "requires fields" answers list them: every one required. */
+export function fieldsToAskFor(fields: readonly FieldRequirement[]): Array<Record<string, unknown>> {
+  return fields.map((field) => ({
+    name: field.name,
+    type: field.type,
+    label: field.label,
+    required: true,
+    pattern: field.pattern ?? null,
+  }));
+}
+
 function fieldsNamed(provider: SimProviderId, names: string[]): FieldRequirement[] {
   return names.map((name) => describeField(provider, name));
 }

@@ -4,6 +4,15 @@
  * core/reference-data): the document cannot promise what the server does not do. A test checks that
  * every route is documented (and nothing else) and that real responses match it.
  */
+import {
+  bearerSecurityScheme,
+  jsonContent as json,
+  openApiDocumentPath,
+  pickResponses as pick,
+  problemResponse as problem,
+  problemSchema,
+  schemaRef as ref,
+} from '../../core/http/openapi-fragments.js';
 import { COUNTRY_CODES, CURRENCY_CODES } from '../../core/reference-data/index.js';
 import {
   CUSTOMER_FIELDS,
@@ -13,13 +22,6 @@ import {
   PAYMENT_METHODS,
 } from './deposit-request.js';
 import { MAX_URL_LENGTH } from './url-policy.js';
-
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: object) => ({ 'application/json': { schema } });
-const problem = (description: string, codes: string[]) => ({
-  description: `${description} Problem codes: ${codes.join(', ')}.`,
-  content: { 'application/problem+json': { schema: ref('Problem') } },
-});
 
 const URL_SCHEMA = {
   type: 'string',
@@ -140,22 +142,13 @@ export function openApiDocument(options: { serverUrl: string }): Record<string, 
           },
         },
       },
-      '/openapi.json': {
-        get: {
-          operationId: 'getOpenApiDocument',
-          summary: 'This document',
-          security: [],
-          responses: { '200': { description: 'OpenAPI 3.1 document.', content: json({ type: 'object' }) } },
-        },
-      },
+      '/openapi.json': openApiDocumentPath(),
     },
     components: {
       securitySchemes: {
-        apiKey: {
-          type: 'http',
-          scheme: 'bearer',
-          description: 'The merchant API key, e.g. `Authorization: Bearer psk_live_<key id>_<secret>`.',
-        },
+        apiKey: bearerSecurityScheme(
+          'The merchant API key, e.g. `Authorization: Bearer psk_live_<key id>_<secret>`.',
+        ),
       },
       schemas: {
         MerchantTransactionId: {
@@ -259,38 +252,19 @@ export function openApiDocument(options: { serverUrl: string }): Record<string, 
             updatedAt: { type: 'string', format: 'date-time' },
           },
         },
-        Problem: {
-          type: 'object',
-          required: ['type', 'title', 'status', 'detail', 'code'],
-          properties: {
-            type: { type: 'string' },
-            title: { type: 'string' },
-            status: { type: 'integer' },
-            detail: { type: 'string' },
-            code: { type: 'string', description: 'Stable error code to program against.' },
-            errors: {
-              type: 'array',
-              description: 'Field errors (INVALID_REQUEST).',
-              items: {
-                type: 'object',
-                required: ['detail'],
-                properties: {
-                  pointer: {
-                    type: 'string',
-                    description: 'JSON pointer into the body, e.g. #/amount/value.',
-                  },
-                  parameter: { type: 'string', description: 'Name of the query parameter.' },
-                  detail: { type: 'string' },
-                },
-              },
+        Problem: problemSchema({
+          description: 'Field errors (INVALID_REQUEST).',
+          items: {
+            type: 'object',
+            required: ['detail'],
+            properties: {
+              pointer: { type: 'string', description: 'JSON pointer into the body, e.g. #/amount/value.' },
+              parameter: { type: 'string', description: 'Name of the query parameter.' },
+              detail: { type: 'string' },
             },
           },
-        },
+        }),
       },
     },
   };
-}
-
-function pick<T extends Record<string, unknown>>(source: T, ...keys: Array<keyof T>): Partial<T> {
-  return Object.fromEntries(keys.map((key) => [key, source[key]])) as Partial<T>;
 }

@@ -1,31 +1,22 @@
 /**
  * Every problem (RFC 9457) the merchant API answers with, in one place: the stable `code` merchants
  * program against, a title, and a detail that never reveals internals. The OpenAPI document lists the
- * codes per response.
+ * codes per response. Codes every API shares come from core/http/common-problems.ts.
  */
+import { commonProblems } from '../../core/http/common-problems.js';
 import type { Problem } from '../../core/http/problem.js';
 import type { FieldError } from './field-errors.js';
 
 export const problems = {
-  unauthorized: (): Problem => ({
-    status: 401,
-    code: 'UNAUTHORIZED',
-    title: 'Unauthorized',
-    detail: 'send a valid, unrevoked API key as "Authorization: Bearer <key>"',
-  }),
+  unauthorized: (): Problem =>
+    commonProblems.unauthorized('send a valid, unrevoked API key as "Authorization: Bearer <key>"'),
   merchantDisabled: (): Problem => ({
     status: 403,
     code: 'MERCHANT_DISABLED',
     title: 'Merchant disabled',
     detail: 'this merchant account is disabled; contact support',
   }),
-  invalidRequest: (errors: FieldError[]): Problem => ({
-    status: 400,
-    code: 'INVALID_REQUEST',
-    title: 'Invalid request',
-    detail: `the request has ${errors.length} invalid field${errors.length === 1 ? '' : 's'}; see errors`,
-    extensions: { errors },
-  }),
+  invalidRequest: (errors: FieldError[]): Problem => commonProblems.invalidRequest(errors, 'field'),
   malformedJson: (): Problem => ({
     status: 400,
     code: 'MALFORMED_JSON',
@@ -62,22 +53,10 @@ export const problems = {
     title: 'Merchant transaction id already used',
     detail: `merchantTransactionId "${merchantTransactionId}" was already used for a different request; repeat the original request exactly, or use a new id`,
   }),
-  notFound: (): Problem => ({
-    status: 404,
-    code: 'NOT_FOUND',
-    title: 'Not found',
-    detail: 'no such resource',
-  }),
-  methodNotAllowed: (): Problem => ({
-    status: 405,
-    code: 'METHOD_NOT_ALLOWED',
-    title: 'Method not allowed',
-    detail: 'see the Allow header',
-  }),
-  databaseUnavailable: (): Problem => ({
-    status: 503,
-    code: 'SERVICE_UNAVAILABLE',
-    title: 'Service unavailable',
-    detail: 'the request could not be stored right now; retry later with the same request',
-  }),
+  notFound: commonProblems.notFound,
+  methodNotAllowed: commonProblems.methodNotAllowed,
+  databaseUnavailable: (): Problem =>
+    commonProblems.serviceUnavailable(
+      'the request could not be stored right now; retry later with the same request',
+    ),
 };

@@ -16,7 +16,6 @@ import type { Context } from 'koa';
 import type { FrontEndDeps, ProviderFrontEnd } from '../front-end.js';
 import {
   flattenStrings,
-  fingerprint,
   httpUrl,
   idempotencyKeyHeader,
   isObject,
@@ -25,8 +24,10 @@ import {
   sendJson,
   str,
 } from '../http.js';
-import { answerIdempotently, logRejectedRequest, type CallAnswer } from '../idempotent-call.js';
-import type { PaymentInput, PaymentResult, SimPayment } from '../model.js';
+import { fieldsToAskFor } from '../fields.js';
+import { logRejectedRequest } from '../idempotent-call.js';
+import type { PaymentInput, SimPayment } from '../model.js';
+import { continuePayment, createPayment, type ProviderWording } from '../payment-calls.js';
 import type { Logger } from '../../core/logger.js';
 import { adyenNotifications } from './notifications.js';
 import { adyenRefusal } from './refusals.js';
@@ -149,13 +150,7 @@ function paymentResponse(deps: FrontEndDeps, payment: SimPayment): Record<string
           type: 'shopperData',
           paymentMethodType,
           paymentData: payment.id,
-          fields: payment.missingFields.map((field) => ({
-            name: field.name,
-            type: field.type,
-            label: field.label,
-            required: true,
-            pattern: field.pattern ?? null,
-          })),
+          fields: fieldsToAskFor(payment.missingFields),
         },
       };
     case 'requires_action':
@@ -175,54 +170,40 @@ function paymentResponse(deps: FrontEndDeps, payment: SimPayment): Record<string
   }
 }
 
-function render(
-  deps: FrontEndDeps,
-  result: PaymentResult,
-): Pick<CallAnswer, 'response' | 'result' | 'paymentId' | 'remember'> {
-  switch (result.kind) {
-    case 'payment': {
-      const body = JSON.stringify(paymentResponse(deps, result.payment));
-      return {
-        response: { status: 200, body },
-        result: resultCode(result.payment),
-        paymentId: result.payment.id,
-        remember: true,
-      };
-    }
-    case 'server_error':
-      return {
-        response: {
-          status: result.status,
-          body: adyenError(result.status, '000', 'An unknown error occurred', 'internal'),
-        },
-        result: 'server_error',
-        paymentId: null,
-        remember: false,
-      };
-    case 'velocity':
-      return {
-        response: {
-          status: 429,
-          body: adyenError(429, '429', 'Too many requests for this merchant account', 'security'),
-        },
-        result: 'velocity',
-        paymentId: null,
-        remember: false,
-      };
-    case 'inactive_account':
-      return {
-        response: { status: 403, body: adyenError(403, '901', 'Invalid Merchant Account', 'security') },
-        result: 'inactive_account',
-        paymentId: null,
-        remember: false,
-      };
-  }
+/** How Adyen words each answer: payment responses with a `resultCode`, errors as adyenError. */
+function adyenWording(deps: FrontEndDeps): ProviderWording {
+  return {
+    payment: (payment) => ({
+      status: 200,
+      body: JSON.stringify(paymentResponse(deps, payment)),
+      result: resultCode(payment),
+    }),
+    refusal(result) {
+      switch (result.kind) {
+        case 'server_error':
+          return {
+            status: result.status,
+            body: adyenError(result.status, '000', 'An unknown error occurred', 'internal'),
+          };
+        case 'velocity':
+          return {
+            status: 429,
+            body: adyenError(429, '429', 'Too many requests for this merchant account', 'security'),
+          };
+        case 'inactive_account':
+          return { status: 403, body: adyenError(403, '901', 'Invalid Merchant Account', 'security') };
+      }
+    },
+    unexpectedState: () => ({
+      status: 422,
+      body: adyenError(422, '101', 'This payment does not take shopper data now.', 'validation'),
+    }),
+    mismatch: {
+      status: 422,
+      body: adyenError(422, '704', 'request already processed or in progress', 'validation'),
+    },
+  };
 }
-
-const MISMATCH = {
-  status: 422,
-  body: adyenError(422, '704', 'request already processed or in progress', 'validation'),
-};
 
 /** Adyen pspReferences: 16 characters, here digits. */
 function newPspReference(): string {
@@ -241,12 +222,14 @@ export function adyenSimFrontEnd(options: { hmacKeys: readonly string[]; logger:
       ).toString('base64url'),
     }),
     mount(router, deps) {
+      const wording = adyenWording(deps);
       const logRejected = (ctx: Context, operation: 'create' | 'continue', status: number, result: string) =>
         logRejectedRequest(deps.state, ctx, { provider: PROVIDER, operation, status, result });
 
-      router.post('/adyen-sim/v71/payments', async (ctx) => {
+      /** Credentials, Idempotency-Key and JSON body of a call; undefined once a refusal is answered. */
+      const readCall = async (ctx: Context, operation: 'create' | 'continue') => {
         if (!apiKey(ctx)) {
-          logRejected(ctx, 'create', 401, 'unauthorized');
+          logRejected(ctx, operation, 401, 'unauthorized');
           return fail(ctx, 401, '000', 'HTTP Status Response - Unauthorized', 'security');
         }
         const key = idempotencyKeyHeader(ctx, MAX_IDEMPOTENCY_KEY);
@@ -254,93 +237,37 @@ export function adyenSimFrontEnd(options: { hmacKeys: readonly string[]; logger:
           return fail(ctx, 422, '100', `Idempotency-Key is limited to ${MAX_IDEMPOTENCY_KEY} characters.`);
         const body = await readBody(ctx, { allowForm: false });
         if (!body.ok) return fail(ctx, 400, '702', body.message);
-        const parsed = parsePayment(body.value, key.key);
+        return { idempotencyKey: key.key, body: body.value };
+      };
+
+      router.post('/adyen-sim/v71/payments', async (ctx) => {
+        const call = await readCall(ctx, 'create');
+        if (!call) return;
+        const parsed = parsePayment(call.body, call.idempotencyKey);
         if (!parsed.ok) {
           logRejected(ctx, 'create', 422, 'invalid_request');
           return fail(ctx, 422, parsed.errorCode, parsed.message);
         }
-        const { input } = parsed;
-        await answerIdempotently(
-          ctx,
-          deps,
-          {
-            provider: PROVIDER,
-            operation: 'create',
-            endpoint: 'payments',
-            account: input.account,
-            idempotencyKey: key.key,
-            fingerprint: fingerprint(body.value),
-            log: {
-              reference: input.reference,
-              transactionId: input.transactionId,
-              amountMinor: input.amountMinor,
-              currency: input.currency,
-              customerFields: Object.keys(input.customer).sort(),
-            },
-          },
-          () => {
-            const outcome = deps.flow.create(input, newPspReference);
-            return {
-              ...render(deps, outcome.result),
-              hangMs: outcome.hangMs,
-              scenarioId: outcome.scenarioId,
-            };
-          },
-          MISMATCH,
-        );
+        await createPayment(ctx, deps, wording, {
+          ...call,
+          endpoint: 'payments',
+          input: parsed.input,
+          newId: newPspReference,
+        });
       });
 
       router.post('/adyen-sim/v71/payments/details', async (ctx) => {
-        if (!apiKey(ctx)) {
-          logRejected(ctx, 'continue', 401, 'unauthorized');
-          return fail(ctx, 401, '000', 'HTTP Status Response - Unauthorized', 'security');
-        }
-        const key = idempotencyKeyHeader(ctx, MAX_IDEMPOTENCY_KEY);
-        if (!key.ok)
-          return fail(ctx, 422, '100', `Idempotency-Key is limited to ${MAX_IDEMPOTENCY_KEY} characters.`);
-        const body = await readBody(ctx, { allowForm: false });
-        if (!body.ok) return fail(ctx, 400, '702', body.message);
-        const reference = str(body.value.pspReference) ?? str(body.value.paymentData);
+        const call = await readCall(ctx, 'continue');
+        if (!call) return;
+        const reference = str(call.body.pspReference) ?? str(call.body.paymentData);
         const payment = reference === undefined ? undefined : deps.state.payment(PROVIDER, reference);
         if (!payment) return fail(ctx, 422, '101', 'Invalid paymentData: no such payment.');
-        const customer = flattenStrings(body.value.details);
-        await answerIdempotently(
-          ctx,
-          deps,
-          {
-            provider: PROVIDER,
-            operation: 'continue',
-            endpoint: `details:${payment.id}`,
-            account: payment.input.account,
-            idempotencyKey: key.key,
-            fingerprint: fingerprint(body.value),
-            log: {
-              reference: payment.input.reference,
-              transactionId: payment.input.transactionId,
-              amountMinor: payment.input.amountMinor,
-              currency: payment.input.currency,
-              customerFields: Object.keys(customer).sort(),
-            },
-          },
-          () => {
-            if (payment.status !== 'requires_customer_data') {
-              return {
-                response: {
-                  status: 422,
-                  body: adyenError(422, '101', 'This payment does not take shopper data now.', 'validation'),
-                },
-                result: 'unexpected_state',
-                paymentId: payment.id,
-                scenarioId: null,
-                hangMs: 0,
-                remember: false,
-              };
-            }
-            const outcome = deps.flow.continueWith(payment, customer);
-            return { ...render(deps, outcome.result), hangMs: outcome.hangMs, scenarioId: null };
-          },
-          MISMATCH,
-        );
+        await continuePayment(ctx, deps, wording, {
+          ...call,
+          endpoint: `details:${payment.id}`,
+          payment,
+          customer: flattenStrings(call.body.details),
+        });
       });
     },
   };

@@ -15,7 +15,6 @@ import type { Context } from 'koa';
 import type { ProviderFrontEnd, FrontEndDeps } from '../front-end.js';
 import {
   flattenStrings,
-  fingerprint,
   httpUrl,
   idempotencyKeyHeader,
   isObject,
@@ -24,8 +23,9 @@ import {
   sendJson,
   str,
 } from '../http.js';
-import { answerIdempotently, logRejectedRequest, type CallAnswer } from '../idempotent-call.js';
-import type { PaymentInput, PaymentResult, SimPayment } from '../model.js';
+import { logRejectedRequest } from '../idempotent-call.js';
+import type { PaymentInput, SimPayment } from '../model.js';
+import { continuePayment, createPayment, type ProviderWording } from '../payment-calls.js';
 import { stripeNotifications } from './events.js';
 import { declineError, paymentIntent, stripeError, stripeStatus } from './payment-intent.js';
 
@@ -119,73 +119,68 @@ function parseCreate(body: Record<string, unknown>, account: string, key: string
   };
 }
 
-function render(
-  deps: FrontEndDeps,
-  result: PaymentResult,
-): Pick<CallAnswer, 'response' | 'result' | 'paymentId' | 'remember'> {
-  switch (result.kind) {
-    case 'payment': {
-      const { payment } = result;
+/** How Stripe words each answer: PaymentIntents, and `{error: {type, message, …}}` with a decline as 402. */
+function stripeWording(deps: FrontEndDeps): ProviderWording {
+  return {
+    payment(payment) {
       const intent = paymentIntent(payment, deps.checkoutUrl(payment));
       if (payment.status === 'declined') {
         const body = JSON.stringify({
           error: { ...declineError(payment.declineCode ?? 'generic_decline'), payment_intent: intent },
         });
-        return { response: { status: 402, body }, result: 'declined', paymentId: payment.id, remember: true };
+        return { status: 402, body, result: 'declined' };
       }
       const word =
         payment.status === 'requires_customer_data' ? 'requires_customer_data' : stripeStatus(payment);
-      return {
-        response: { status: 200, body: JSON.stringify(intent) },
-        result: word,
-        paymentId: payment.id,
-        remember: true,
-      };
-    }
-    case 'server_error':
-      return {
-        response: {
-          status: result.status,
-          body: stripeError('api_error', `The simulated provider failed (HTTP ${result.status}).`),
+      return { status: 200, body: JSON.stringify(intent), result: word };
+    },
+    refusal(result) {
+      switch (result.kind) {
+        case 'server_error':
+          return {
+            status: result.status,
+            body: stripeError('api_error', `The simulated provider failed (HTTP ${result.status}).`),
+          };
+        case 'velocity':
+          return {
+            status: 429,
+            body: stripeError('invalid_request_error', 'Too many payments for this account right now.', {
+              code: 'rate_limit',
+            }),
+          };
+        case 'inactive_account':
+          return {
+            status: 403,
+            body: stripeError(
+              'invalid_request_error',
+              'This account is inactive and cannot accept payments.',
+              {
+                code: 'account_invalid',
+              },
+            ),
+          };
+      }
+    },
+    unexpectedState: (payment) => ({
+      status: 400,
+      body: stripeError(
+        'invalid_request_error',
+        `This PaymentIntent's status is ${stripeStatus(payment)}; it does not take customer data now.`,
+        {
+          code: 'payment_intent_unexpected_state',
+          payment_intent: paymentIntent(payment, deps.checkoutUrl(payment)),
         },
-        result: 'server_error',
-        paymentId: null,
-        remember: false,
-      };
-    case 'velocity':
-      return {
-        response: {
-          status: 429,
-          body: stripeError('invalid_request_error', 'Too many payments for this account right now.', {
-            code: 'rate_limit',
-          }),
-        },
-        result: 'velocity',
-        paymentId: null,
-        remember: false,
-      };
-    case 'inactive_account':
-      return {
-        response: {
-          status: 403,
-          body: stripeError('invalid_request_error', 'This account is inactive and cannot accept payments.', {
-            code: 'account_invalid',
-          }),
-        },
-        result: 'inactive_account',
-        paymentId: null,
-        remember: false,
-      };
-  }
+      ),
+    }),
+    mismatch: {
+      status: 400,
+      body: stripeError(
+        'idempotency_error',
+        'Keys for idempotent requests can only be used with the same parameters and endpoint they were first used with.',
+      ),
+    },
+  };
 }
-
-const MISMATCH = {
-  status: 400,
-  body: stripeError(
-    'idempotency_error',
-    'Keys for idempotent requests can only be used with the same parameters and endpoint they were first used with.',
-  ),
-};
 
 function newPaymentIntentId(): string {
   return `pi_${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')}`;
@@ -215,134 +210,75 @@ export function stripeSimFrontEnd(options: {
         payment.status === 'approved' ? 'succeeded' : payment.status === 'pending' ? 'processing' : 'failed',
     }),
     mount(router, deps) {
-      router.post('/stripe-sim/v1/payment_intents', async (ctx) => {
+      const wording = stripeWording(deps);
+
+      /** Credentials and Idempotency-Key of a POST; undefined once a refusal is answered. */
+      const authorizePost = (ctx: Context, operation: 'create' | 'continue') => {
         const auth = authenticate(ctx);
         if (!auth.ok) {
-          logRejected(deps, ctx, 'create', 401, 'unauthorized');
+          logRejected(deps, ctx, operation, 401, 'unauthorized');
           return invalid(ctx, auth.message, {}, 401);
         }
         const key = idempotencyKeyHeader(ctx, MAX_IDEMPOTENCY_KEY);
         if (!key.ok) return invalid(ctx, `Idempotency-Key is limited to ${MAX_IDEMPOTENCY_KEY} characters.`);
+        return { account: auth.account, idempotencyKey: key.key };
+      };
+
+      /** The PaymentIntent `:id` of the caller's account; undefined once the 404 is answered. */
+      const ownPaymentIntent = (ctx: Context, account: string): SimPayment | undefined => {
+        const id = ctx.params.id ?? '';
+        const payment = deps.state.payment(PROVIDER, id);
+        if (payment && payment.input.account === account) return payment;
+        invalid(
+          ctx,
+          `No such payment_intent: '${id.slice(0, 64)}'`,
+          { code: 'resource_missing', param: 'intent' },
+          404,
+        );
+        return undefined;
+      };
+
+      router.post('/stripe-sim/v1/payment_intents', async (ctx) => {
+        const call = authorizePost(ctx, 'create');
+        if (!call) return;
         const body = await readBody(ctx, { allowForm: true });
         if (!body.ok) return invalid(ctx, body.message);
-        const parsed = parseCreate(body.value, auth.account, key.key);
+        const parsed = parseCreate(body.value, call.account, call.idempotencyKey);
         if (!parsed.ok) {
           logRejected(deps, ctx, 'create', 400, 'invalid_request');
           return invalid(ctx, parsed.message, { param: parsed.param, code: parsed.code });
         }
-        const { input } = parsed;
-        await answerIdempotently(
-          ctx,
-          deps,
-          {
-            provider: PROVIDER,
-            operation: 'create',
-            endpoint: 'create',
-            account: auth.account,
-            idempotencyKey: key.key,
-            fingerprint: fingerprint(body.value),
-            log: {
-              reference: input.reference,
-              transactionId: input.transactionId,
-              amountMinor: input.amountMinor,
-              currency: input.currency,
-              customerFields: Object.keys(input.customer).sort(),
-            },
-          },
-          () => {
-            const outcome = deps.flow.create(input, newPaymentIntentId);
-            return {
-              ...render(deps, outcome.result),
-              hangMs: outcome.hangMs,
-              scenarioId: outcome.scenarioId,
-            };
-          },
-          MISMATCH,
-        );
+        await createPayment(ctx, deps, wording, {
+          endpoint: 'create',
+          idempotencyKey: call.idempotencyKey,
+          body: body.value,
+          input: parsed.input,
+          newId: newPaymentIntentId,
+        });
       });
 
       router.post('/stripe-sim/v1/payment_intents/:id/confirm', async (ctx) => {
-        const auth = authenticate(ctx);
-        if (!auth.ok) {
-          logRejected(deps, ctx, 'continue', 401, 'unauthorized');
-          return invalid(ctx, auth.message, {}, 401);
-        }
-        const key = idempotencyKeyHeader(ctx, MAX_IDEMPOTENCY_KEY);
-        if (!key.ok) return invalid(ctx, `Idempotency-Key is limited to ${MAX_IDEMPOTENCY_KEY} characters.`);
-        const id = ctx.params.id ?? '';
-        const payment = deps.state.payment(PROVIDER, id);
-        if (!payment || payment.input.account !== auth.account) {
-          return invalid(
-            ctx,
-            `No such payment_intent: '${id.slice(0, 64)}'`,
-            { code: 'resource_missing', param: 'intent' },
-            404,
-          );
-        }
+        const call = authorizePost(ctx, 'continue');
+        if (!call) return;
+        const payment = ownPaymentIntent(ctx, call.account);
+        if (!payment) return;
         const body = await readBody(ctx, { allowForm: true });
         if (!body.ok) return invalid(ctx, body.message);
         const data = isObject(body.value.payment_method_data) ? body.value.payment_method_data : {};
-        const customer = flattenStrings(data.billing_details);
-        await answerIdempotently(
-          ctx,
-          deps,
-          {
-            provider: PROVIDER,
-            operation: 'continue',
-            endpoint: `confirm:${payment.id}`,
-            account: auth.account,
-            idempotencyKey: key.key,
-            fingerprint: fingerprint(body.value),
-            log: {
-              reference: payment.input.reference,
-              transactionId: payment.input.transactionId,
-              amountMinor: payment.input.amountMinor,
-              currency: payment.input.currency,
-              customerFields: Object.keys(customer).sort(),
-            },
-          },
-          () => {
-            if (payment.status !== 'requires_customer_data') {
-              return {
-                response: {
-                  status: 400,
-                  body: stripeError(
-                    'invalid_request_error',
-                    `This PaymentIntent's status is ${stripeStatus(payment)}; it does not take customer data now.`,
-                    {
-                      code: 'payment_intent_unexpected_state',
-                      payment_intent: paymentIntent(payment, deps.checkoutUrl(payment)),
-                    },
-                  ),
-                },
-                result: 'unexpected_state',
-                paymentId: payment.id,
-                scenarioId: null,
-                hangMs: 0,
-                remember: false,
-              };
-            }
-            const outcome = deps.flow.continueWith(payment, customer);
-            return { ...render(deps, outcome.result), hangMs: outcome.hangMs, scenarioId: null };
-          },
-          MISMATCH,
-        );
+        await continuePayment(ctx, deps, wording, {
+          endpoint: `confirm:${payment.id}`,
+          idempotencyKey: call.idempotencyKey,
+          body: body.value,
+          payment,
+          customer: flattenStrings(data.billing_details),
+        });
       });
 
       router.get('/stripe-sim/v1/payment_intents/:id', (ctx) => {
         const auth = authenticate(ctx);
         if (!auth.ok) return invalid(ctx, auth.message, {}, 401);
-        const id = ctx.params.id ?? '';
-        const payment = deps.state.payment(PROVIDER, id);
-        if (!payment || payment.input.account !== auth.account) {
-          return invalid(
-            ctx,
-            `No such payment_intent: '${id.slice(0, 64)}'`,
-            { code: 'resource_missing', param: 'intent' },
-            404,
-          );
-        }
-        sendJson(ctx, 200, JSON.stringify(paymentIntent(payment, deps.checkoutUrl(payment))));
+        const payment = ownPaymentIntent(ctx, auth.account);
+        if (payment) sendJson(ctx, 200, JSON.stringify(paymentIntent(payment, deps.checkoutUrl(payment))));
       });
     },
   };

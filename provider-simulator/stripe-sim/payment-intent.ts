@@ -6,6 +6,7 @@
  * `next_action: {type: "collect_customer_data", collect_customer_data: {fields: […]}}`; they are sent back
  * with `POST /v1/payment_intents/:id/confirm` as `payment_method_data[billing_details][…]`.
  */
+import { fieldsToAskFor } from '../fields.js';
 import type { SimPayment } from '../model.js';
 
 export type StripeStatus =
@@ -50,13 +51,7 @@ export function paymentIntent(
     nextAction = {
       type: 'collect_customer_data',
       collect_customer_data: {
-        fields: payment.missingFields.map((field) => ({
-          name: field.name,
-          type: field.type,
-          label: field.label,
-          required: true,
-          pattern: field.pattern ?? null,
-        })),
+        fields: fieldsToAskFor(payment.missingFields),
       },
     };
   } else if (status === 'requires_action') {
