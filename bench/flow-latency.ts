@@ -1,0 +1,245 @@
+/**
+ * End-to-end latency through the whole platform (gateway, relay, processor, provider simulator,
+ * webhook dispatcher in one process, as startTestPlatform runs it) on PostgreSQL, on the embedded
+ * broker and on Kafka, at a fixed rate of deposits:
+ *
+ * - deposit accepted -> redirect ready: from the merchant receiving 201 to the processor recording
+ *   ProviderRequestSucceeded (session redirect_ready) on the timeline;
+ * - callback received -> status changed: from the Provider Gateway receiving the simulator's callback
+ *   (provider_callbacks.received_at, before its durable publish and 2xx) to TransactionStatusChanged
+ *   to APPROVED on the timeline.
+ *
+ * The simulator completes each redirect payment by itself (SIMULATOR_AUTO_COMPLETE_MS), so no browser.
+ * Same-run baseline: the outbox relay's own latency for the same deposits' DepositRequested rows
+ * (outbox created_at -> published_at), i.e. one hop of the pipeline. Goals: p50 <= 50 ms, p99 <= 250 ms.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import { loadConfig } from '../core/config/index.js';
+import { startTestPlatform, type TestPlatform } from '../test/support/platform.js';
+import { runHttpLoad, type Completion, type LoadResult } from './support/http-load.js';
+import { createBenchSchema } from './support/postgres.js';
+import { unlimitedRoutingRules } from './support/routing-rules.js';
+import { envNumber, phaseSeconds } from './support/settings.js';
+import { describeLatency, summarize, type LatencySummary } from './support/stats.js';
+import { goal, newReport, saveReport, skipReport, type BenchReport } from './report.js';
+
+const NAME = 'flow-latency';
+const AMOUNT_MINOR = 2_500;
+
+interface Target {
+  name: string;
+  env: Record<string, string>;
+}
+
+interface Settings {
+  rate: number;
+  phaseSeconds: number;
+  autoCompleteMs: number;
+  settleSeconds: number;
+}
+
+export async function runFlowLatency(): Promise<void> {
+  const baseUrl = process.env.TEST_DATABASE_URL;
+  if (!baseUrl) return skipReport(NAME, 'TEST_DATABASE_URL is not set (source scripts/services/env.sh)');
+  const settings: Settings = {
+    rate: envNumber('BENCH_FLOW_RATE', 20),
+    phaseSeconds: phaseSeconds(),
+    autoCompleteMs: envNumber('BENCH_FLOW_AUTO_COMPLETE_MS', 500),
+    settleSeconds: envNumber('BENCH_FLOW_SETTLE_SECONDS', 60),
+  };
+  const report = newReport(NAME, 'Payment flow latency through the whole platform', { ...settings });
+  const notes: string[] = [];
+  const targets: Target[] = [{ name: 'embedded broker (PostgreSQL)', env: { BROKER: 'embedded' } }];
+  const brokers = process.env.TEST_KAFKA_BROKERS;
+  if (!brokers) notes.push('Kafka skipped: TEST_KAFKA_BROKERS is not set.');
+  else {
+    // The platform's topic names are fixed: a namespace keeps this run off any other platform's topics.
+    const namespace = `bench-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
+    const kafkaEnv = { BROKER: 'kafka', KAFKA_BROKERS: brokers, BROKER_NAMESPACE: namespace };
+    const supportsNamespace = (loadConfig(kafkaEnv).broker as { namespace?: string }).namespace === namespace;
+    if (supportsNamespace) targets.push({ name: 'Kafka (PostgreSQL)', env: kafkaEnv });
+    else
+      notes.push(
+        'Kafka skipped: this build has no BROKER_NAMESPACE, needed to keep the run off shared topics.',
+      );
+  }
+  const routing = await unlimitedRoutingRules();
+  try {
+    for (const target of targets) {
+      process.stderr.write(`${NAME}: ${target.name} at ${settings.rate}/s...\n`);
+      await measure(baseUrl, target, settings, routing.file, report);
+    }
+  } finally {
+    await routing.remove();
+  }
+  report.notes = [
+    ...notes,
+    "Latencies come from timestamps in one clock: the load generator's (201 received), the gateway's (callback received) and the handlers' (timeline occurred_at, taken just before their transaction commits).",
+    "Baseline: the outbox relay's latency for the same deposits (DepositRequested row committed -> published), one hop of the pipeline; deposit -> redirect ready is two such hops plus the processor's transactions and the provider call.",
+  ];
+  await saveReport(report);
+}
+
+async function measure(
+  baseUrl: string,
+  target: Target,
+  settings: Settings,
+  rulesFile: string,
+  report: BenchReport,
+): Promise<void> {
+  const db = await createBenchSchema(baseUrl, 'flow');
+  let platform: TestPlatform | undefined;
+  try {
+    platform = await startTestPlatform({
+      ...target.env,
+      DATABASE_URL: db.url,
+      ROUTING_RULES_FILE: rulesFile,
+      SIMULATOR_AUTO_COMPLETE_MS: String(settings.autoCompleteMs),
+    });
+    const prefix = `flow-${Date.now().toString(36)}`;
+    const run = (phase: string, perSecond: number, durationMs: number) =>
+      runHttpLoad({
+        baseUrl: platform!.url,
+        shape: { kind: 'rate', perSecond, durationMs },
+        recordCompletions: true,
+        factory: {
+          module: new URL('./support/deposit-requests.ts', import.meta.url).href,
+          exportName: 'createDepositRequests',
+          options: {
+            apiKey: platform!.merchant.apiKey,
+            prefix: `${prefix}-${phase}`,
+            amountMinor: AMOUNT_MINOR,
+            webhookUrl: platform!.receiver.url(),
+          },
+        },
+      });
+    const knex = platform.platform.database.knex;
+    const warmup = await run('warmup', Math.max(5, settings.rate / 10), 2_000);
+    await settle(knex, `${prefix}-warmup-`, warmup.ok, 30_000);
+    let statements = 0;
+    const countStatement = () => void statements++;
+    knex.on('query', countStatement);
+    const load = await run('m', settings.rate, settings.phaseSeconds * 1000);
+    const settled = await settle(knex, `${prefix}-m-`, load.ok, settings.settleSeconds * 1000);
+    knex.removeListener('query', countStatement);
+    // What one payment costs the database, end to end (the settle polls are a few dozen of these).
+    const statementsPerPayment = Math.round(statements / Math.max(1, settled.approved));
+    const flows = await readFlows(knex, `${prefix}-m-`, load.completions ?? []);
+    addRows(report, target.name, settings, load, settled, flows, statementsPerPayment);
+  } finally {
+    await platform?.stop();
+    await db.drop();
+  }
+}
+
+/** Waits until `expected` transactions of the run are APPROVED; returns how many were, and how long it took. */
+async function settle(
+  knex: Knex,
+  prefix: string,
+  expected: number,
+  timeoutMs: number,
+): Promise<{ approved: number; waitedMs: number }> {
+  const started = Date.now();
+  let approved = 0;
+  while (Date.now() - started < timeoutMs) {
+    const row = await knex('transactions')
+      .where('merchant_transaction_id', 'like', `${prefix}%`)
+      .andWhere({ status: 'APPROVED' })
+      .count<{ count: string }[]>('* as count');
+    approved = Number(row[0]!.count);
+    if (approved >= expected) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return { approved, waitedMs: Date.now() - started };
+}
+
+interface Flows {
+  toRedirect: number[];
+  callbackToStatus: number[];
+  relay: number[];
+  /** Callbacks that arrived before the attempt was recorded (parked, then applied). */
+  parked: number;
+}
+
+async function readFlows(knex: Knex, prefix: string, completions: readonly Completion[]): Promise<Flows> {
+  const acceptedAt = new Map(completions.filter((c) => c.status === 201).map((c) => [c.index, c.atMs]));
+  const rows = (await knex.raw(
+    `select t.merchant_transaction_id as mtid,
+        (select extract(epoch from min(tl.occurred_at)) * 1000 from transaction_timeline tl
+          where tl.transaction_id = t.id and tl.entry_type = 'ProviderRequestSucceeded') as redirect_ms,
+        (select extract(epoch from min(pc.received_at)) * 1000 from provider_callbacks pc
+          where pc.transaction_id = t.id and pc.state = 'processed') as callback_ms,
+        (select extract(epoch from min(tl.occurred_at)) * 1000 from transaction_timeline tl
+          where tl.transaction_id = t.id and tl.entry_type = 'TransactionStatusChanged'
+            and tl.internal->>'toStatus' = 'APPROVED') as approved_ms,
+        (select extract(epoch from (o.published_at - o.created_at)) * 1000 from outbox o
+          where o.key = t.id and o.event_type = 'DepositRequested' limit 1) as relay_ms
+     from transactions t where t.merchant_transaction_id like ?`,
+    [`${prefix}%`],
+  )) as { rows: Array<Record<string, string | null>> };
+  const flows: Flows = { toRedirect: [], callbackToStatus: [], relay: [], parked: 0 };
+  for (const row of rows.rows) {
+    const index = Number(String(row.mtid).slice(prefix.length));
+    const accepted = acceptedAt.get(index);
+    const redirect = row.redirect_ms === null ? null : Number(row.redirect_ms);
+    const callback = row.callback_ms === null ? null : Number(row.callback_ms);
+    const approved = row.approved_ms === null ? null : Number(row.approved_ms);
+    if (accepted !== undefined && redirect !== null) flows.toRedirect.push(Math.max(0, redirect - accepted));
+    if (callback !== null && approved !== null) flows.callbackToStatus.push(approved - callback);
+    if (callback !== null && redirect !== null && callback < redirect) flows.parked++;
+    if (row.relay_ms !== null) flows.relay.push(Number(row.relay_ms));
+  }
+  return flows;
+}
+
+function addRows(
+  report: BenchReport,
+  target: string,
+  settings: Settings,
+  load: LoadResult,
+  settled: { approved: number; waitedMs: number },
+  flows: Flows,
+  statementsPerPayment: number,
+): void {
+  const toRedirect = summarize(flows.toRedirect);
+  const toStatus = summarize(flows.callbackToStatus);
+  const relay = summarize(flows.relay);
+  const completeness = `${settled.approved}/${load.ok} accepted deposits approved (${Math.round(load.okPerSecond)} deposits/s achieved; answers ${JSON.stringify(load.statuses)}); ${statementsPerPayment} SQL statements per payment (background polling included)`;
+  const row = (metric: string, summary: LatencySummary, which: 'p50' | 'p99', limit: number, extra = '') => ({
+    target,
+    metric: `${metric} ${which}`,
+    value: summary[which],
+    unit: 'ms',
+    ratio: { value: summary[which] / relay[which], against: `relay ${which}` },
+    goal: goal('value', summary[which], '<=', limit, 'ms'),
+    note: `${describeLatency(summary)}${extra}`,
+    detail: { ...summary },
+  });
+  report.rows.push(
+    row('deposit accepted -> redirect ready', toRedirect, 'p50', 50, `; ${completeness}`),
+    row('deposit accepted -> redirect ready', toRedirect, 'p99', 250),
+    row(
+      'callback received -> status changed',
+      toStatus,
+      'p50',
+      50,
+      flows.parked ? `; ${flows.parked} callbacks came before the redirect was recorded (parked)` : '',
+    ),
+    row('callback received -> status changed', toStatus, 'p99', 250),
+    {
+      target,
+      metric: 'baseline: outbox relay, DepositRequested committed -> published, p50',
+      value: relay.p50,
+      unit: 'ms',
+      note: describeLatency(relay),
+      detail: {
+        ...relay,
+        offeredPerSecond: settings.rate,
+        statementsPerPayment,
+        load: { ...load, completions: undefined },
+        settled,
+      },
+    },
+  );
+}

@@ -1,0 +1,353 @@
+/**
+ * Webhook delivery: the real dispatcher (startWebhookDispatcher over the EventBus, fed by the outbox
+ * relay) delivering to local merchant endpoints, on PostgreSQL with the embedded broker.
+ *
+ * 1. Throughput: a backlog of status-change webhooks (already relayed to the broker) is delivered as
+ *    fast as the dispatcher goes (deliveries/s, goal >= 1,000), beside the dispatcher's own HTTP step
+ *    alone (sign, URL check, POST via sendAttempt) at the same concurrency with the same bodies.
+ * 2. Isolation: webhooks requested at a fixed rate, latency from request (the event's occurredAt) to
+ *    the endpoint receiving it; once with every endpoint healthy, once with 20% of the endpoints never
+ *    answering (the dispatcher's timeout ends those attempts). Goal: healthy-endpoint p99 with the
+ *    hanging ones <= 1.25 x healthy-endpoint p99 without them.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { createEmbeddedTransport } from '../adapters/broker/embedded/index.js';
+import { openDatabase } from '../adapters/db/index.js';
+import { EventBus } from '../core/broker/index.js';
+import { migrate } from '../core/db/index.js';
+import { silentLogger } from '../core/logger.js';
+import { outboxBacklog, OutboxRelay } from '../core/outbox/index.js';
+import { appendFacts } from '../core/transactions/index.js';
+import { statusChangeFacts } from '../processor/decisions/status-change.js';
+import { sendAttempt, type SenderOptions } from '../webhook-dispatcher/attempt-sender.js';
+import {
+  newWebhookSecret,
+  startWebhookDispatcher,
+  type RunningWebhookDispatcher,
+  type WebhookDispatcherSettings,
+} from '../webhook-dispatcher/index.js';
+import { createBenchSchema } from './support/postgres.js';
+import { envNumber, phaseSeconds, reachableRate } from './support/settings.js';
+import { describeLatency, summarize } from './support/stats.js';
+import { WebhookReceivers, type Receipt } from './support/webhook-receivers.js';
+import { goal, newReport, saveReport, skipReport } from './report.js';
+
+const NAME = 'webhook-delivery';
+
+interface Endpoint {
+  merchantId: string;
+  url: string;
+}
+
+export async function runWebhookDelivery(): Promise<void> {
+  const baseUrl = process.env.TEST_DATABASE_URL;
+  if (!baseUrl) return skipReport(NAME, 'TEST_DATABASE_URL is not set (source scripts/services/env.sh)');
+  const settings = {
+    endpoints: envNumber('BENCH_WEBHOOK_ENDPOINTS', 20),
+    hangingShare: 0.2,
+    backlog: envNumber('BENCH_WEBHOOK_BACKLOG', 3_000),
+    rate: envNumber('BENCH_WEBHOOK_RATE', 200),
+    phaseSeconds: phaseSeconds(),
+    timeoutMs: envNumber('BENCH_WEBHOOK_TIMEOUT_MS', 2_000),
+  };
+  const dispatcherSettings: WebhookDispatcherSettings = {
+    retryScheduleMs: [5_000, 30_000],
+    timeoutMs: settings.timeoutMs,
+    maxInFlightPerHost: 4,
+    concurrency: 32,
+    allowHttp: true,
+    allowAddresses: ['loopback'],
+  };
+  const report = newReport(NAME, 'Webhook delivery: throughput and isolation from hanging endpoints', {
+    ...settings,
+    concurrency: dispatcherSettings.concurrency,
+    maxInFlightPerHost: dispatcherSettings.maxInFlightPerHost,
+  });
+  const schema = await createBenchSchema(baseUrl, 'webhooks');
+  const database = await openDatabase({ driver: 'postgres', url: schema.url, poolMax: 10 });
+  const receivers = await WebhookReceivers.start(settings.endpoints);
+  const bus = new EventBus({
+    transport: createEmbeddedTransport({ database, partitions: 16, logger: silentLogger }),
+    logger: silentLogger,
+  });
+  const relay = new OutboxRelay({
+    knex: database.knex,
+    listen: (channel, onNotify) => database.listen(channel, onNotify),
+    broker: bus,
+    logger: silentLogger,
+  });
+  let dispatcher: RunningWebhookDispatcher | undefined;
+  try {
+    await migrate(database.knex);
+    await bus.start();
+    await relay.start();
+    const knex = database.knex;
+    const endpoints = await addEndpoints(knex, receivers.urls);
+    const start = () =>
+      startWebhookDispatcher({ knex, broker: bus, logger: silentLogger, settings: dispatcherSettings });
+
+    // 1. Throughput from a backlog (relayed first, so only the dispatcher is timed).
+    process.stderr.write(`${NAME}: backlog of ${settings.backlog}...\n`);
+    await requestWebhooks(knex, endpoints, settings.backlog, 200);
+    while ((await outboxBacklog(knex)).pending > 0) await sleep(50);
+    let statements = 0;
+    const countStatement = () => void statements++;
+    knex.on('query', countStatement);
+    const loop = performance.eventLoopUtilization();
+    const started = performance.now();
+    dispatcher = await start();
+    const backlogReceipts = (await receiveAtLeast(receivers, settings.backlog, 120_000)).filter(
+      (r) => !r.hanging,
+    );
+    const dispatcherRate = (backlogReceipts.length / (performance.now() - started)) * 1000;
+    knex.removeListener('query', countStatement);
+    const threadBusy = Math.round(performance.eventLoopUtilization(loop).utilization * 100);
+    const statementsPerDelivery = Math.round(statements / Math.max(1, backlogReceipts.length));
+    process.stderr.write(`${NAME}: HTTP step alone...\n`);
+    const httpAlone = await sendAlone(knex, settings.backlog, dispatcherSettings);
+
+    // 2. Latency at a fixed rate, all endpoints healthy, then 20% hanging.
+    // Below capacity, or the latency phases only measure a growing queue (same rule as deposit-acceptance).
+    const rate = reachableRate(settings.rate, dispatcherRate);
+    process.stderr.write(`${NAME}: ${rate}/s, all healthy...\n`);
+    const healthy = await latencyPhase(knex, receivers, endpoints, rate, settings.phaseSeconds, []);
+    const hangingEndpoints = endpoints
+      .map((_, i) => i)
+      .slice(0, Math.round(settings.endpoints * settings.hangingShare));
+    process.stderr.write(`${NAME}: ${rate}/s, ${hangingEndpoints.length} endpoints hanging...\n`);
+    const degraded = await latencyPhase(
+      knex,
+      receivers,
+      endpoints,
+      rate,
+      settings.phaseSeconds,
+      hangingEndpoints,
+    );
+
+    const ratio = degraded.healthy.p99 / healthy.healthy.p99;
+    report.rows.push(
+      {
+        target: 'HTTP step alone',
+        metric: `sendAttempt (sign, URL check, POST), ${dispatcherSettings.concurrency} concurrent`,
+        value: httpAlone.perSecond,
+        unit: 'deliveries/s',
+        detail: { ...httpAlone },
+      },
+      {
+        target: 'dispatcher',
+        metric: `backlog of ${settings.backlog} to ${settings.endpoints} healthy endpoints`,
+        value: dispatcherRate,
+        unit: 'deliveries/s',
+        ratio: { value: dispatcherRate / httpAlone.perSecond, against: 'HTTP step alone' },
+        goal: goal('value', dispatcherRate, '>=', 1_000, '/s'),
+        note: `${statementsPerDelivery} SQL statements per delivery (dispatcher and relay, background polling included); dispatcher thread ${threadBusy}% busy`,
+        detail: { delivered: backlogReceipts.length, statementsPerDelivery, threadBusy },
+      },
+      {
+        target: 'dispatcher, all healthy',
+        metric: `requested -> received p99, ${rate}/s`,
+        value: healthy.healthy.p99,
+        unit: 'ms',
+        note:
+          rate < settings.rate
+            ? `${describeLatency(healthy.healthy)}; ${settings.rate}/s requested, above the measured throughput: ran at ${rate}/s (70%)`
+            : describeLatency(healthy.healthy),
+        detail: { healthy: healthy.healthy, missing: healthy.missing, rate },
+      },
+      {
+        target: `dispatcher, ${hangingEndpoints.length} of ${settings.endpoints} endpoints hanging`,
+        metric: `healthy endpoints: requested -> received p99, ${rate}/s`,
+        value: degraded.healthy.p99,
+        unit: 'ms',
+        ratio: { value: ratio, against: 'all-healthy p99, same run' },
+        goal: goal('ratio', ratio, '<=', 1.25),
+        note: `${describeLatency(degraded.healthy)}; ${degraded.hangingAttempts} attempts reached hanging endpoints`,
+        detail: {
+          healthy: degraded.healthy,
+          missing: degraded.missing,
+          hangingAttempts: degraded.hangingAttempts,
+        },
+      },
+    );
+    report.notes = [
+      `Hanging endpoints never answer; the dispatcher gives up after ${settings.timeoutMs} ms (WEBHOOK_TIMEOUT_MS; 10 s by default in production, shorter here to keep the run short) and retries later. At most ${dispatcherSettings.maxInFlightPerHost} attempts per endpoint are in flight; the rest are deferred through the broker's delay tiers, which is what keeps the other endpoints' slots free.`,
+      'Latency counts from the MerchantWebhookRequested event (written with the status change, like the processor does) to the endpoint having the body: outbox relay, broker, dispatcher and HTTP.',
+    ];
+  } finally {
+    await receivers.hang([]);
+    await dispatcher?.stop(1_000);
+    await relay.stop();
+    await bus.stop(1_000);
+    await receivers.close();
+    await database.close();
+    await schema.drop();
+  }
+  await saveReport(report);
+}
+
+async function addEndpoints(knex: Knex, urls: string[]): Promise<Endpoint[]> {
+  const endpoints: Endpoint[] = [];
+  for (const url of urls) {
+    const merchantId = `m_bench_${randomBytes(6).toString('hex')}`;
+    await knex('merchants').insert({ id: merchantId, name: `Bench ${merchantId}`, default_webhook_url: url });
+    await knex('merchant_webhook_secrets').insert({
+      merchant_id: merchantId,
+      secret: newWebhookSecret(randomBytes),
+    });
+    endpoints.push({ merchantId, url });
+  }
+  return endpoints;
+}
+
+let requested = 0;
+
+/**
+ * Creates `count` transactions spread over the endpoints and records each one's status change to
+ * APPROVED with its MerchantWebhookRequested, as the processor does (status + facts in one database
+ * transaction), `perTransaction` of them per database transaction.
+ */
+async function requestWebhooks(
+  knex: Knex,
+  endpoints: Endpoint[],
+  count: number,
+  perTransaction: number,
+): Promise<void> {
+  for (let done = 0; done < count; done += perTransaction) {
+    const batch = Array.from({ length: Math.min(perTransaction, count - done) }, () => {
+      const endpoint = endpoints[requested++ % endpoints.length]!;
+      return { id: `tx_${randomUUID()}`, endpoint };
+    });
+    await knex.transaction(async (trx) => {
+      await trx('transactions').insert(
+        batch.map(({ id, endpoint }) => ({
+          id,
+          merchant_id: endpoint.merchantId,
+          merchant_transaction_id: `bench-${id}`,
+          request_hash: 'bench',
+          amount_minor: 2_500,
+          currency: 'EUR',
+          payment_method: 'card',
+          webhook_url: endpoint.url,
+          status: 'APPROVED',
+        })),
+      );
+      for (const { id, endpoint } of batch) {
+        const facts = statusChangeFacts({
+          from: 'AWAITING_PROVIDER',
+          to: 'APPROVED',
+          reason: null,
+          amountMinor: 2_500,
+          currency: 'EUR',
+        });
+        await appendFacts(trx, { transactionId: id, merchantId: endpoint.merchantId }, facts);
+      }
+    });
+  }
+}
+
+/** Collects receipts until `count` of them came from answering endpoints (or the timeout); returns all. */
+async function receiveAtLeast(
+  receivers: WebhookReceivers,
+  count: number,
+  timeoutMs: number,
+): Promise<Receipt[]> {
+  const receipts: Receipt[] = [];
+  let answered = 0;
+  const deadline = Date.now() + timeoutMs;
+  while (answered < count && Date.now() < deadline) {
+    await sleep(20);
+    const received = await receivers.collect();
+    receipts.push(...received);
+    answered += received.filter((r) => !r.hanging).length;
+  }
+  return receipts;
+}
+
+/** The dispatcher's HTTP step alone: the stored bodies sent again with sendAttempt, `concurrency` at a time. */
+async function sendAlone(
+  knex: Knex,
+  count: number,
+  settings: WebhookDispatcherSettings,
+): Promise<{ perSecond: number; delivered: number; failed: number }> {
+  const deliveries = await knex('webhook_deliveries').select('id', 'url', 'payload').limit(count);
+  const sender: SenderOptions = {
+    policy: { allowHttp: settings.allowHttp, allowAddresses: settings.allowAddresses },
+    timeoutMs: settings.timeoutMs,
+    maxResponseBytes: 4_096,
+  };
+  const secrets = [newWebhookSecret(randomBytes)];
+  let next = 0;
+  let delivered = 0;
+  let failed = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: settings.concurrency }, async () => {
+      for (let i = next++; i < deliveries.length; i = next++) {
+        const d = deliveries[i]!;
+        const result = await sendAttempt({ webhookId: d.id, url: d.url, body: d.payload, secrets }, sender);
+        if (result.delivered) delivered++;
+        else failed++;
+      }
+    }),
+  );
+  return { perSecond: (delivered / (performance.now() - started)) * 1000, delivered, failed };
+}
+
+/**
+ * Requests webhooks at `rate` for `seconds` (one database transaction each, as status changes come),
+ * with `hanging` endpoints not answering; returns the latency of the deliveries to healthy endpoints.
+ */
+async function latencyPhase(
+  knex: Knex,
+  receivers: WebhookReceivers,
+  endpoints: Endpoint[],
+  rate: number,
+  seconds: number,
+  hanging: number[],
+) {
+  await receivers.hang(hanging);
+  await receivers.collect();
+  const healthyEndpoints = endpoints.filter((_, i) => !hanging.includes(i));
+  const hangingEndpoints = endpoints.filter((_, i) => hanging.includes(i));
+  const total = Math.floor(rate * seconds);
+  const started = performance.now();
+  const pending: Promise<void>[] = [];
+  let healthySent = 0;
+  for (let sent = 0; sent < total;) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
+    for (; sent < due; sent++) {
+      // Every fifth webhook goes to the hanging endpoints, in proportion to their share.
+      const toHanging = hangingEndpoints.length > 0 && sent % endpoints.length < hangingEndpoints.length;
+      const pool = toHanging ? hangingEndpoints : healthyEndpoints;
+      if (!toHanging) healthySent++;
+      pending.push(requestWebhooks(knex, [pool[sent % pool.length]!], 1, 1));
+    }
+    await sleep(5);
+  }
+  await Promise.all(pending);
+  const received = await receiveAtLeast(receivers, healthySent, 60_000);
+  const answered = received.filter((r) => !r.hanging);
+  const requestedAt = new Map(
+    (
+      await knex('webhook_deliveries')
+        .whereIn(
+          'id',
+          answered.map((r) => r.webhookId),
+        )
+        .select('id', 'requested_at')
+    ).map((row) => [row.id as string, new Date(row.requested_at as string).getTime()]),
+  );
+  const latencies: number[] = [];
+  for (const receipt of answered) {
+    const at = requestedAt.get(receipt.webhookId);
+    if (at !== undefined) latencies.push(receipt.atMs - at);
+  }
+  return {
+    healthy: summarize(latencies),
+    missing: healthySent - answered.length,
+    hangingAttempts: received.length - answered.length,
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
