@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { BrokerUnavailableError, coerceError, isNonRetryable, PlatformError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY } from './backoff.js';
@@ -50,6 +51,13 @@ export interface EventBusOptions {
   observer?: EventBusObserver;
   /** Default for subscriptions that set none: e.g. record a failed_events row (see SubscribeOptions). */
   onDeadLetter?: (record: DeadLetterRecord) => Promise<void>;
+  /**
+   * Errors that say a dependency (the database, the broker) is unreachable rather than that the
+   * message is bad. They do not use up the retry policy: the message is retried with the policy's
+   * (capped) backoff for as long as they last and is never dead-lettered for them, so an outage
+   * delays processing instead of filling the DLQ. Default: none.
+   */
+  isTransient?: (error: Error) => boolean;
   clock?: () => number;
   random?: () => number;
 }
@@ -75,6 +83,7 @@ export class EventBus implements Broker {
   private readonly stopTimeoutMs: number;
   private readonly observer: EventBusObserver;
   private readonly onDeadLetter: ((record: DeadLetterRecord) => Promise<void>) | undefined;
+  private readonly isTransient: (error: Error) => boolean;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly consumers = new Set<TransportConsumer>();
@@ -96,8 +105,11 @@ export class EventBus implements Broker {
     this.stopTimeoutMs = options.stopTimeoutMs ?? 15_000;
     this.observer = options.observer ?? {};
     this.onDeadLetter = options.onDeadLetter;
+    this.isTransient = options.isTransient ?? (() => false);
     this.now = options.clock ?? Date.now;
     this.random = options.random ?? Math.random;
+    // Every retry backoff in flight waits on this one signal: a burst of poison messages is not a leak.
+    setMaxListeners(0, this.abort.signal);
   }
 
   start(): Promise<void> {
@@ -196,6 +208,8 @@ export class EventBus implements Broker {
       const replayFor = message.headers[REPLAY_GROUP_HEADER];
       if (replayFor !== undefined && replayFor !== options.group) return;
       let firstFailureAt: Date | undefined;
+      // Failures that count against the policy: not those of an unreachable dependency.
+      let counted = 0;
       for (let attempt = 1; ; attempt++) {
         if (signal.aborted) throw new ConsumerStoppingError();
         const started = this.now();
@@ -214,7 +228,9 @@ export class EventBus implements Broker {
             key: message.key,
             attempt,
           });
-          if (isNonRetryable(error) || attempt >= policy.maxAttempts) {
+          const transient = !isNonRetryable(error) && this.isTransient(error);
+          if (!transient) counted++;
+          if (isNonRetryable(error) || counted >= policy.maxAttempts) {
             await this.deadLetter(
               {
                 consumerGroup: options.group,
@@ -245,11 +261,14 @@ export class EventBus implements Broker {
           }
           this.observer.handled?.({ ...labels, durationMs: this.now() - started, outcome: 'retry' });
           const delay = backoffDelay(policy.backoff, attempt + 1, this.random);
-          log.warn('handler failed; retrying', {
-            error: error.message,
-            errorClass: error.name,
-            delayMs: delay,
-          });
+          log.warn(
+            transient ? 'dependency unavailable; retrying until it is back' : 'handler failed; retrying',
+            {
+              error: error.message,
+              errorClass: error.name,
+              delayMs: delay,
+            },
+          );
           await sleep(delay, signal);
         }
       }
