@@ -1,4 +1,4 @@
-import { PlatformError } from '../errors.js';
+import { BrokerUnavailableError, PlatformError } from '../errors.js';
 
 /**
  * "The database is down" as one error, so request handlers answer 503 (retry later) instead of 500 or
@@ -68,4 +68,13 @@ export async function withDatabaseDeadline<T>(work: () => Promise<T>, timeoutMs:
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A handler failed because a dependency is unreachable (the database, or the broker it publishes to),
+ * not because of the message: the EventBus retries such failures until the dependency is back instead
+ * of dead-lettering the message (EventBusOptions.isTransient).
+ */
+export function isDependencyUnavailable(error: unknown): boolean {
+  return error instanceof BrokerUnavailableError || isDatabaseUnavailable(error);
 }

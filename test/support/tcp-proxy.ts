@@ -5,6 +5,7 @@
  * again (connections stalled by the blackhole are closed, as a real network failure would leave them).
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { Transform } from 'node:stream';
 
 export interface TcpProxy {
   port: number;
@@ -14,7 +15,18 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+export interface TcpProxyOptions {
+  /**
+   * Per connection: streams the bytes pass through on their way up and down (e.g. a protocol-aware
+   * rewrite of addresses the server advertises, see kafka-proxy.ts).
+   */
+  intercept?: (proxyPort: number) => { toUpstream: Transform; toClient: Transform };
+}
+
+export async function startTcpProxy(
+  target: { host: string; port: number },
+  options: TcpProxyOptions = {},
+): Promise<TcpProxy> {
   let mode: 'forward' | 'blackhole' = 'forward';
   const pairs = new Set<{ client: Socket; upstream?: Socket }>();
   const stalled = new Set<Socket>();
@@ -28,7 +40,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     upstream.on('error', () => undefined);
     const pair = { client, upstream };
     pairs.add(pair);
-    client.pipe(upstream).pipe(client);
+    const intercept = options.intercept?.(port);
+    if (intercept) {
+      client.pipe(intercept.toUpstream).pipe(upstream).pipe(intercept.toClient).pipe(client);
+    } else {
+      client.pipe(upstream).pipe(client);
+    }
     const end = () => {
       pairs.delete(pair);
       client.destroy();
@@ -62,8 +79,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     blackhole: () => {
       mode = 'blackhole';
       for (const { client, upstream } of pairs) {
-        client.unpipe(upstream);
-        upstream!.unpipe(client);
+        client.unpipe();
+        upstream!.unpipe();
         stalled.add(client);
       }
     },

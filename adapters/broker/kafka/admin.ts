@@ -90,7 +90,10 @@ export class KafkaAdminClient {
             numPartitions: this.options.partitions,
             replicationFactor: this.options.replicationFactor,
           })),
-          waitForLeaders: true,
+          // Not kafkajs' wait: it gives up on the first "unknown topic" metadata answer, which a
+          // broker busy propagating new topics gives for a moment (processes starting together
+          // failed to start). waitForLeaders below retries until the admin timeout.
+          waitForLeaders: false,
           timeout: this.options.adminTimeoutMs,
         });
       } catch (error) {
