@@ -1,4 +1,7 @@
 import { setMaxListeners } from 'node:events';
+
+/** Same name as EVENT_HEADERS.eventType in core/streams.ts (the broker runtime does not depend on it). */
+const EVENT_TYPE_HEADER = 'event-type';
 import { BrokerUnavailableError, coerceError, isNonRetryable, PlatformError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY } from './backoff.js';
@@ -34,6 +37,8 @@ export interface EventBusObserver {
     group: string;
     durationMs: number;
     outcome: 'ok' | 'retry' | 'dead-lettered';
+    /** The business event type (`event-type` header) when the message carries one. */
+    eventType: string | null;
   }): void;
   published?(info: { topic: string; count: number; durationMs: number; ok: boolean }): void;
 }
@@ -201,8 +206,12 @@ export class EventBus implements Broker {
   ): DeliveryHandler {
     const policy = options.retry ?? this.defaultRetry;
     const signal = this.abort.signal;
-    const labels = { topic: options.topic, group: options.group };
     return async (message) => {
+      const labels = {
+        topic: options.topic,
+        group: options.group,
+        eventType: message.headers[EVENT_TYPE_HEADER] ?? null,
+      };
       // A replay from the dead-letter topic is meant for the group that failed; other groups on the
       // topic already handled the original.
       const replayFor = message.headers[REPLAY_GROUP_HEADER];

@@ -14,8 +14,8 @@ export function createMetrics(options: { service: string; defaultMetrics?: boole
 
   const handled = new Counter({
     name: 'broker_messages_handled_total',
-    help: 'Messages handled by consumers, by outcome (ok, retry, dead-lettered)',
-    labelNames: ['topic', 'group', 'outcome'] as const,
+    help: 'Messages handled by consumers, by outcome (ok, retry, dead-lettered) and business event type (none for other messages)',
+    labelNames: ['topic', 'group', 'outcome', 'event_type'] as const,
     registers: [registry],
   });
   const handlerSeconds = new Histogram({
@@ -42,8 +42,8 @@ export function createMetrics(options: { service: string; defaultMetrics?: boole
   return {
     registry,
     brokerObserver: {
-      handled: ({ topic, group, durationMs, outcome }) => {
-        handled.inc({ topic, group, outcome });
+      handled: ({ topic, group, durationMs, outcome, eventType }) => {
+        handled.inc({ topic, group, outcome, event_type: eventType ?? 'none' });
         handlerSeconds.observe({ topic, group }, durationMs / 1000);
       },
       published: ({ topic, count, durationMs, ok }) => {

@@ -56,8 +56,8 @@ describe('/metrics after a payment', function () {
       ['status transitions to APPROVED', /^transaction_status_transitions_total\{[^}]*to="APPROVED"/],
       ['provider requests', /^provider_request_duration_seconds_count\{/],
       [
-        'events handled by the processor',
-        /^broker_messages_handled_total\{[^}]*group="processor"[^}]*outcome="ok"/,
+        'DepositRequested events handled by the processor',
+        /^broker_messages_handled_total\{(?=[^}]*group="processor")(?=[^}]*outcome="ok")(?=[^}]*event_type="DepositRequested")/,
       ],
       ['outbox events relayed', /^outbox_events_published_total/],
       ['events published', /^broker_messages_published_total\{[^}]*ok="true"/],
