@@ -18,9 +18,15 @@ import { settle } from './support/invariants.js';
 import { startSecurityPlatform, type SecurityPlatform } from './support/security-platform.js';
 
 /** 13 to 19 digits, plain or in groups of four split by spaces or dashes, passing the Luhn check: a card number. */
+/**
+ * Luhn-valid 13-19 digit runs standing alone (not inside a hex id or base64 token, where long digit
+ * runs occur by chance: a 64-hex-character id holds 13 digits in a row about once in ten).
+ */
 export function panLikeRuns(text: string): string[] {
   const found: string[] = [];
-  for (const match of text.matchAll(/(?<!\d)(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,7})(?!\d)/g)) {
+  for (const match of text.matchAll(
+    /(?<![0-9A-Za-z])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,7})(?![0-9A-Za-z])/g,
+  )) {
     const digits = match[0].replace(/[ -]/g, '');
     if (luhn(digits)) found.push(match[0]);
   }
@@ -264,5 +270,6 @@ describe('secrets and card data never reach the logs', function () {
     const runs = panLikeRuns(lines.join('\n')).filter((run) => !references.has(run));
     expect(runs, 'Luhn-valid 13-19 digit runs in the logs').to.deep.equal([]);
     expect(panLikeRuns(`x ${CARD_IN_METADATA} y 4111-1111-1111-1111 z 1795614336941-1000`)).to.have.length(2); // the detector works
+    expect(panLikeRuns('msg_ab6433003402655cd token_6433003402655x')).to.deep.equal([]); // ids are not cards
   });
 });
