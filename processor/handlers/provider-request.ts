@@ -21,6 +21,7 @@ import {
   readAttempt,
   readPlan,
   recordAttemptUpdate,
+  waitingAttempt,
   type AttemptRow,
 } from '../store/attempts.js';
 import { lockTransaction, readTransaction, type TransactionRow } from '../store/transactions.js';
@@ -42,13 +43,7 @@ export async function onCustomerDataSubmitted(
   deps: ProcessorDeps,
   event: EventOf<'CustomerDataSubmitted'>,
 ): Promise<void> {
-  const waiting = await deps
-    .knex('payment_attempts')
-    .where({ transaction_id: event.envelope.transactionId, state: 'awaiting_customer_data' })
-    .orderBy('attempt_number', 'desc')
-    .first('id');
-  if (!waiting) return;
-  const attempt = await readAttempt(deps.knex, waiting.id as string);
+  const attempt = await waitingAttempt(deps.knex, event.envelope.transactionId);
   if (!attempt) return;
   await driveAttempt(deps, attempt, 'awaiting_customer_data', event.envelope, (connector, request) =>
     connector.submitCustomerData(request, attempt.providerReference, { timeoutMs: deps.providerTimeoutMs }),

@@ -80,6 +80,15 @@ export async function readAttempt(
   return row ? toAttempt(row) : null;
 }
 
+/** The latest attempt of a transaction waiting for customer data, if any. */
+export async function waitingAttempt(knex: Knex, transactionId: string): Promise<AttemptRow | null> {
+  const row = await knex('payment_attempts')
+    .where({ transaction_id: transactionId, state: 'awaiting_customer_data' })
+    .orderBy('attempt_number', 'desc')
+    .first();
+  return row ? toAttempt(row) : null;
+}
+
 export async function attemptsOf(trx: Knex.Transaction, transactionId: string): Promise<AttemptRow[]> {
   const rows = await trx('payment_attempts')
     .where({ transaction_id: transactionId })
@@ -140,22 +149,26 @@ export async function loadVelocity(
   now: Date,
 ): Promise<VelocityLookup> {
   const usage = new Map<string, VelocityUsage>();
-  for (const { subMidId, windowSeconds } of windows) {
-    const since = new Date(now.getTime() - windowSeconds * 1000);
-    const row = await knex('payment_attempts')
-      .where({ sub_mid_id: subMidId })
-      .where('started_at', '>', since)
-      .where((q) =>
-        q.whereNull('failure_kind').orWhereNotIn('failure_kind', ['velocity_limited', 'inactive_config']),
-      )
-      .first(
-        knex.raw('count(*)::int as count'),
-        knex.raw('coalesce(sum(amount_minor), 0)::bigint as amount'),
-      );
-    usage.set(`${subMidId}/${windowSeconds}`, {
-      count: Number(row?.count ?? 0),
-      amountMinor: Number(row?.amount ?? 0),
-    });
+  if (windows.length > 0) {
+    // One round trip for every (SUB MID, window) pair: this runs before each routing decision.
+    const pairs = windows.map(() => '(?::text, ?::int)').join(', ');
+    const { rows } = (await knex.raw(
+      `select w.sub_mid_id, w.window_seconds,
+              count(a.id)::int as count, coalesce(sum(a.amount_minor), 0)::bigint as amount
+         from (values ${pairs}) as w(sub_mid_id, window_seconds)
+         left join payment_attempts a
+           on a.sub_mid_id = w.sub_mid_id
+          and a.started_at > ?::timestamptz - make_interval(secs => w.window_seconds)
+          and (a.failure_kind is null or a.failure_kind not in ('velocity_limited', 'inactive_config'))
+        group by w.sub_mid_id, w.window_seconds`,
+      [...windows.flatMap((w) => [w.subMidId, w.windowSeconds]), now],
+    )) as { rows: Array<{ sub_mid_id: string; window_seconds: number; count: number; amount: string }> };
+    for (const row of rows) {
+      usage.set(`${row.sub_mid_id}/${row.window_seconds}`, {
+        count: Number(row.count),
+        amountMinor: Number(row.amount),
+      });
+    }
   }
   return (subMidId, windowSeconds) =>
     usage.get(`${subMidId}/${windowSeconds}`) ?? { count: 0, amountMinor: 0 };
