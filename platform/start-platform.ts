@@ -186,6 +186,7 @@ export async function startPlatform(
         maxBodyBytes: config.merchantApi.maxBodyBytes,
         allowHttpLoopbackUrls: config.merchantApi.allowHttpLoopbackUrls,
         databaseTimeoutMs: config.merchantApi.databaseTimeoutMs,
+        apiKeyCacheMs: config.merchantApi.apiKeyCacheSeconds * 1000,
         observer: merchantApiMetrics(metrics.registry),
       });
       app.use(merchants.middleware);

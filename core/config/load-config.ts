@@ -49,6 +49,8 @@ export interface MerchantApiConfig {
   allowHttpLoopbackUrls: boolean;
   /** Database work of one request answers 503 after this long. */
   databaseTimeoutMs: number;
+  /** How long an accepted API key is trusted from memory (0 = ask the database every time). */
+  apiKeyCacheSeconds: number;
 }
 
 /** Used when SESSION_TOKEN_SECRET is unset outside production; start-up warns loudly about it. */
@@ -246,6 +248,12 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; de
     name: 'MERCHANT_API_DB_TIMEOUT_MS',
     default: '5000',
     description: 'Merchant API requests whose database work takes longer answer 503',
+  },
+  {
+    name: 'MERCHANT_API_KEY_CACHE_SECONDS',
+    default: '5',
+    description:
+      'How long an accepted API key is trusted without asking the database (a revocation takes effect within it); 0 = always ask',
   },
   {
     name: 'DEMO',
@@ -494,6 +502,7 @@ function merchantApi(env: Env, services: readonly ServiceName[], demo: boolean):
     maxBodyBytes: int(env, 'MERCHANT_API_MAX_BODY_BYTES', 65_536, { min: 1024, max: 1_048_576 }),
     allowHttpLoopbackUrls: bool(env, 'MERCHANT_API_ALLOW_HTTP_LOOPBACK', demo),
     databaseTimeoutMs: int(env, 'MERCHANT_API_DB_TIMEOUT_MS', 5_000, { min: 100, max: 60_000 }),
+    apiKeyCacheSeconds: int(env, 'MERCHANT_API_KEY_CACHE_SECONDS', 5, { min: 0, max: 300 }),
   };
 }
 

@@ -13,6 +13,7 @@ export {
   type AuthenticatedMerchant,
   type AuthenticationResult,
 } from './api-keys.js';
+export { ApiKeyCache, type ApiKeyCacheOptions } from './api-key-cache.js';
 export { createMerchant, setMerchantStatus, type CreatedMerchant, type NewMerchant } from './merchants.js';
 export {
   activeWebhookSecrets,

@@ -1,6 +1,8 @@
 export {
   enqueueEvents,
   enqueueMessages,
+  eventMessages,
+  outboxRows,
   OUTBOX_BUCKETS,
   OUTBOX_CHANNEL,
   type OutboxMessage,

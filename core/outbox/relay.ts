@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { Broker, Headers, OutgoingMessage } from '../broker/index.js';
+import type { Broker, Headers } from '../broker/index.js';
 import { PartitionLeases } from '../db/partition-leases.js';
 import type { Logger } from '../logger.js';
 import { OUTBOX_BUCKETS, OUTBOX_CHANNEL } from './writer.js';
@@ -22,7 +22,9 @@ export interface OutboxRelayOptions {
   onPublished?: (count: number) => void;
 }
 
-const BUCKETS_IN_PARALLEL = 4;
+/** partition_leases names of the relays' buckets. */
+const LEASE_GROUP = 'outbox-relay';
+const LEASE_SCOPE = 'outbox';
 
 interface OutboxRow {
   id: string;
@@ -52,7 +54,7 @@ export class OutboxRelay {
   private stopped: Promise<void> | undefined;
 
   constructor(private readonly options: OutboxRelayOptions) {
-    this.leases = new PartitionLeases(options.knex, 'outbox-relay', 'outbox', OUTBOX_BUCKETS);
+    this.leases = new PartitionLeases(options.knex, LEASE_GROUP, LEASE_SCOPE, OUTBOX_BUCKETS);
     this.batchSize = options.batchSize ?? 500;
     this.leaseMs = options.leaseMs ?? 15_000;
   }
@@ -98,15 +100,7 @@ export class OutboxRelay {
       try {
         do {
           this.pumpAgain = false;
-          // Buckets are independent (each keeps its own order), so a few drain at once: publishing
-          // is latency-bound on a networked broker.
-          const queue = [...this.owned];
-          const drain = async () => {
-            for (let bucket = queue.shift(); bucket !== undefined; bucket = queue.shift()) {
-              while (!this.stopping && (await this.relayBatch(bucket)) === this.batchSize);
-            }
-          };
-          await Promise.all(Array.from({ length: BUCKETS_IN_PARALLEL }, drain));
+          while (!this.stopping && (await this.relayBatch()) === this.batchSize);
         } while (this.pumpAgain && !this.stopping);
       } catch (error) {
         this.warn('relay failed; retrying', error);
@@ -118,29 +112,40 @@ export class OutboxRelay {
     })();
   }
 
-  /** Publishes the next batch of one bucket; returns how many rows it relayed. */
-  private async relayBatch(bucket: number): Promise<number> {
+  /**
+   * Publishes the next batch: the oldest pending rows of every bucket this relay holds a live lease on,
+   * read in ONE statement (the lease check is part of the read, so a relay whose lease lapsed — e.g. a
+   * long pause — publishes nothing behind its successor's back). Each bucket's rows are a prefix of its
+   * pending rows in id order, so per-key order holds. Returns how many rows it relayed.
+   */
+  private async relayBatch(): Promise<number> {
     const { knex, broker } = this.options;
-    const rows: OutboxRow[] = await knex('outbox')
-      .where({ bucket })
-      .whereNull('published_at')
-      .orderBy('id')
-      .limit(this.batchSize)
-      .select('id', 'topic', 'key', 'payload', 'headers');
+    const { rows } = (await knex.raw(
+      `select o.id, o.topic, o.key, o.payload, o.headers
+         from partition_leases l
+         cross join lateral (
+           select id, topic, key, payload, headers from outbox
+            where bucket = l.partition and published_at is null
+            order by id limit ?
+         ) o
+        where l.group_name = ? and l.scope = ? and l.owner = ? and l.expires_at > now()
+        order by o.id limit ?`,
+      [this.batchSize, LEASE_GROUP, LEASE_SCOPE, this.member, this.batchSize],
+    )) as { rows: OutboxRow[] };
     if (rows.length === 0) return 0;
-    // A relay whose lease lapsed (e.g. a long pause) must not publish behind its successor's back.
-    if (!(await this.leases.owns(this.member, bucket))) {
-      this.owned = this.owned.filter((b) => b !== bucket);
-      return 0;
-    }
-    for (const run of runsByTopic(rows)) {
-      const messages: OutgoingMessage[] = run.map((row) => ({
-        key: row.key,
-        value: Buffer.from(row.payload),
-        headers: typeof row.headers === 'string' ? (JSON.parse(row.headers) as Headers) : row.headers,
-      }));
-      await broker.publish(run[0]!.topic, messages);
-    }
+    // Topics are independent streams: publish them side by side, each in id order.
+    await Promise.all(
+      [...rowsByTopic(rows)].map(([topic, run]) =>
+        broker.publish(
+          topic,
+          run.map((row) => ({
+            key: row.key,
+            value: Buffer.from(row.payload),
+            headers: typeof row.headers === 'string' ? (JSON.parse(row.headers) as Headers) : row.headers,
+          })),
+        ),
+      ),
+    );
     await knex('outbox')
       .whereIn(
         'id',
@@ -179,13 +184,13 @@ export class OutboxRelay {
   }
 }
 
-/** Consecutive rows with the same topic, in id order. */
-function runsByTopic(rows: OutboxRow[]): OutboxRow[][] {
-  const runs: OutboxRow[][] = [];
+/** Rows grouped by topic, each group in id order. */
+function rowsByTopic(rows: OutboxRow[]): Map<string, OutboxRow[]> {
+  const byTopic = new Map<string, OutboxRow[]>();
   for (const row of rows) {
-    const last = runs[runs.length - 1];
-    if (last && last[0]!.topic === row.topic) last.push(row);
-    else runs.push([row]);
+    const run = byTopic.get(row.topic);
+    if (run) run.push(row);
+    else byTopic.set(row.topic, [row]);
   }
-  return runs;
+  return byTopic;
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { encodeEvent, latestSchema, type PlatformEvent } from '../../schemas/index.js';
+import { insertAll, type TableRows } from '../db/insert-all.js';
 import { partitionFor } from '../partitioning.js';
 import { BUSINESS_EVENTS_TOPIC, EVENT_CONTENT_TYPE, EVENT_HEADERS } from '../streams.js';
 
@@ -19,22 +20,23 @@ export async function enqueueEvents(
   events: readonly PlatformEvent[],
   options: { topic?: string } = {},
 ): Promise<void> {
-  await enqueueMessages(
-    trx,
-    options.topic ?? BUSINESS_EVENTS_TOPIC,
-    events.map((event) => ({
-      key: event.envelope.transactionId,
-      id: event.envelope.eventId,
-      type: event.envelope.type,
-      value: encodeEvent(event),
-      headers: {
-        [EVENT_HEADERS.eventId]: event.envelope.eventId,
-        [EVENT_HEADERS.eventType]: event.envelope.type,
-        [EVENT_HEADERS.schemaVersion]: String(latestSchema(event.envelope.type).version),
-        [EVENT_HEADERS.contentType]: EVENT_CONTENT_TYPE,
-      },
-    })),
-  );
+  await enqueueMessages(trx, options.topic ?? BUSINESS_EVENTS_TOPIC, eventMessages(events));
+}
+
+/** Business events as outbox messages: encoded here (a bad event fails the write, not the relay later). */
+export function eventMessages(events: readonly PlatformEvent[]): OutboxMessage[] {
+  return events.map((event) => ({
+    key: event.envelope.transactionId,
+    id: event.envelope.eventId,
+    type: event.envelope.type,
+    value: encodeEvent(event),
+    headers: {
+      [EVENT_HEADERS.eventId]: event.envelope.eventId,
+      [EVENT_HEADERS.eventType]: event.envelope.type,
+      [EVENT_HEADERS.schemaVersion]: String(latestSchema(event.envelope.type).version),
+      [EVENT_HEADERS.contentType]: EVENT_CONTENT_TYPE,
+    },
+  }));
 }
 
 /** A message for a service's own topic (not a business event), relayed like events are. */
@@ -58,8 +60,17 @@ export async function enqueueMessages(
   messages: readonly OutboxMessage[],
 ): Promise<void> {
   if (messages.length === 0) return;
-  await trx('outbox').insert(
-    messages.map((message) => ({
+  await insertAll(trx, [outboxRows(topic, messages)], { notify: OUTBOX_CHANNEL });
+}
+
+/**
+ * The outbox rows for messages, for writers that put them in a larger single statement with their
+ * state change (core/db/insert-all.ts); such a writer must also NOTIFY OUTBOX_CHANNEL.
+ */
+export function outboxRows(topic: string, messages: readonly OutboxMessage[]): TableRows {
+  return {
+    table: 'outbox',
+    rows: messages.map((message) => ({
       topic,
       key: message.key,
       bucket: partitionFor(message.key, OUTBOX_BUCKETS),
@@ -68,6 +79,5 @@ export async function enqueueMessages(
       payload: message.value,
       headers: JSON.stringify(message.headers),
     })),
-  );
-  await trx.raw('select pg_notify(?, ?)', [OUTBOX_CHANNEL, '']);
+  };
 }

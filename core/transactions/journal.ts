@@ -6,7 +6,9 @@ import {
   type EventType,
   type PlatformEvent,
 } from '../../schemas/index.js';
-import { enqueueEvents } from '../outbox/index.js';
+import { insertAll, type TableRows } from '../db/insert-all.js';
+import { eventMessages, OUTBOX_CHANNEL, outboxRows } from '../outbox/index.js';
+import { BUSINESS_EVENTS_TOPIC } from '../streams.js';
 
 /** One business moment to record: the event, and how it appears on the transaction's timeline. */
 export interface Fact<T extends EventType = EventType> {
@@ -46,8 +48,8 @@ export interface AppendOptions {
 /**
  * Records facts about one transaction inside the caller's database transaction: allocates the next
  * per-transaction sequence numbers (the row update also serialises concurrent writers of one
- * transaction, so outbox order = sequence order), writes the events to the outbox and the timeline
- * entries. Either all of it commits with the caller's state change, or none of it.
+ * transaction, so outbox order = sequence order), then writes the events to the outbox and the timeline
+ * entries in one statement. Either all of it commits with the caller's state change, or none of it.
  */
 export async function appendFacts(
   trx: Knex.Transaction,
@@ -62,7 +64,29 @@ export async function appendFacts(
     .returning('last_sequence');
   if (rows.length === 0) throw new Error(`transaction ${ref.transactionId} does not exist`);
   const last = Number(rows[0].last_sequence ?? rows[0]);
-  const first = last - facts.length + 1;
+  const entries = journalEntries(ref, facts, last - facts.length + 1, options);
+  await insertAll(trx, entries.tables, { notify: OUTBOX_CHANNEL });
+  return entries.events;
+}
+
+/** What recording facts writes: the events and the outbox + timeline rows (see journalEntries). */
+export interface JournalEntries {
+  events: PlatformEvent[];
+  tables: TableRows[];
+}
+
+/**
+ * The events and rows for facts numbered from `firstSequence`, without I/O. appendFacts uses it after
+ * allocating the numbers; the writer of a NEW transaction uses it with 1 (and stores `last_sequence` =
+ * facts.length on the row it inserts), so the transaction, its facts and the outbox NOTIFY can be one
+ * statement (core/db/insert-all.ts) — that writer must also NOTIFY OUTBOX_CHANNEL.
+ */
+export function journalEntries(
+  ref: TransactionRef,
+  facts: readonly Fact[],
+  firstSequence: number,
+  options: AppendOptions = {},
+): JournalEntries {
   let correlationId = options.cause?.correlationId ?? options.correlationId;
   const events = facts.map((f, index) => {
     const event = buildEvent(
@@ -70,7 +94,7 @@ export async function appendFacts(
         type: f.type,
         transactionId: ref.transactionId,
         merchantId: ref.merchantId,
-        sequence: first + index,
+        sequence: firstSequence + index,
         correlationId,
         causationId: options.cause?.eventId ?? null,
         occurredAt: f.occurredAt,
@@ -80,9 +104,9 @@ export async function appendFacts(
     correlationId ??= event.envelope.correlationId;
     return event;
   });
-  await enqueueEvents(trx, events);
-  await trx('transaction_timeline').insert(
-    events.map((event, index) => ({
+  const timeline: TableRows = {
+    table: 'transaction_timeline',
+    rows: events.map((event, index) => ({
       transaction_id: ref.transactionId,
       merchant_id: ref.merchantId,
       entry_type: event.envelope.type,
@@ -91,8 +115,8 @@ export async function appendFacts(
       merchant_view: facts[index]!.merchantView === null ? null : JSON.stringify(facts[index]!.merchantView),
       internal: JSON.stringify(facts[index]!.internal ?? timelinePayload(event)),
     })),
-  );
-  return events;
+  };
+  return { events, tables: [outboxRows(BUSINESS_EVENTS_TOPIC, eventMessages(events)), timeline] };
 }
 
 function timelinePayload(event: PlatformEvent): Record<string, unknown> {

@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 import { withDatabaseDeadline } from '../../core/db/availability.js';
 import { ProblemError } from '../../core/http/problem.js';
 import type { Logger } from '../../core/logger.js';
-import { authenticateApiKey, type AuthenticatedMerchant } from '../../core/merchants/index.js';
+import { ApiKeyCache, authenticateApiKey, type AuthenticatedMerchant } from '../../core/merchants/index.js';
 import type { MerchantApiObserver } from './metrics.js';
 import { problems } from './problems.js';
 
@@ -20,7 +20,12 @@ export function merchantAuthentication(options: {
   logger: Logger;
   databaseTimeoutMs: number;
   observer: MerchantApiObserver;
+  /** See core/merchants/api-key-cache.ts; 0 asks the database on every request. */
+  apiKeyCacheMs: number;
 }): Middleware {
+  const keys = new ApiKeyCache((presented) => authenticateApiKey(options.knex, presented), {
+    ttlMs: options.apiKeyCacheMs,
+  });
   return async (ctx, next) => {
     const presented = /^Bearer +(\S+) *$/i.exec(ctx.get('authorization'))?.[1];
     if (presented === undefined) {
@@ -28,10 +33,7 @@ export function merchantAuthentication(options: {
       ctx.set('WWW-Authenticate', CHALLENGE);
       throw new ProblemError(problems.unauthorized());
     }
-    const result = await withDatabaseDeadline(
-      () => authenticateApiKey(options.knex, presented),
-      options.databaseTimeoutMs,
-    );
+    const result = await withDatabaseDeadline(() => keys.authenticate(presented), options.databaseTimeoutMs);
     if (!result.ok) {
       options.observer.authFailure(result.reason);
       options.logger.warn('merchant API key refused', {

@@ -3,15 +3,22 @@
  * DepositRequested + PaymentSessionCreated facts (outbox events and timeline entries) are written in ONE
  * database transaction; the caller answers only after it committed.
  *
- * Idempotency rests on the unique constraint (merchant_id, merchant_transaction_id): the insert is
- * `on conflict do nothing`, so of two concurrent identical requests one inserts and the other (which
- * waits for the first to commit) inserts nothing, rolls back its empty transaction and reads the winner's
- * row. Same request hash -> the original deposit again; a different hash -> conflict.
+ * Idempotency rests on the unique constraint (merchant_id, merchant_transaction_id): the single
+ * statement that writes all of it fails as a whole on that constraint, so of two concurrent identical
+ * requests one inserts and the other (which waits for the first to commit) writes nothing and reads the
+ * winner's row. Same request hash -> the original deposit again; a different hash -> conflict. A replay
+ * therefore costs one refused statement plus one read; a new deposit (the common case) one statement.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AuthenticatedMerchant } from '../../core/merchants/index.js';
-import { appendFacts, isTransactionStatus, type TransactionStatus } from '../../core/transactions/index.js';
+import { insertAll } from '../../core/db/insert-all.js';
+import { OUTBOX_CHANNEL } from '../../core/outbox/index.js';
+import {
+  isTransactionStatus,
+  journalEntries,
+  type TransactionStatus,
+} from '../../core/transactions/index.js';
 import { requestHash } from './canonical-json.js';
 import { planDeposit } from './deposit-records.js';
 import type { DepositRequest } from './deposit-request.js';
@@ -46,10 +53,6 @@ export async function acceptDeposit(knex: Knex, input: AcceptDepositInput): Prom
   const hash = requestHash(input.request);
   const { merchantId } = input.merchant;
   const mtid = input.request.merchantTransactionId;
-  // Replays are common (merchant retries after a timeout): answer them without a failed insert.
-  const existing = await findDeposit(knex, merchantId, mtid);
-  if (existing) return compare(existing, hash);
-
   const transactionId = `tx_${randomUUID()}`;
   const sessionId = `ps_${randomUUID()}`;
   const plan = planDeposit({
@@ -62,35 +65,52 @@ export async function acceptDeposit(knex: Knex, input: AcceptDepositInput): Prom
     now: input.now,
     sessionTtlSeconds: input.sessionTtlSeconds,
   });
-  const inserted = await knex.transaction(async (trx) => {
-    const rows = await trx('transactions')
-      .insert(plan.transactionRow)
-      .onConflict(['merchant_id', 'merchant_transaction_id'])
-      .ignore()
-      .returning('id');
-    if (rows.length === 0) return false; // a concurrent request with this merchantTransactionId won
-    await trx('payment_sessions').insert(plan.sessionRow);
-    await appendFacts(trx, { transactionId, merchantId }, plan.facts, { correlationId: input.correlationId });
-    return true;
+  // A new transaction's facts are numbered from 1, so everything is known before writing: the
+  // transaction, its session, its outbox events, its timeline and the relay's wake-up go in ONE
+  // statement (atomic on its own, one round trip).
+  const journal = journalEntries({ transactionId, merchantId }, plan.facts, 1, {
+    correlationId: input.correlationId,
   });
-  if (inserted) {
-    return {
-      kind: 'created',
-      deposit: {
-        transactionId,
-        merchantTransactionId: mtid,
-        status: 'CREATED',
-        sessionId,
-        tokenHash: plan.sessionRow.token_hash as string,
-        expiresAt: plan.expiresAt,
-      },
-    };
+  try {
+    await insertAll(
+      knex,
+      [
+        { table: 'transactions', rows: [{ ...plan.transactionRow, last_sequence: plan.facts.length }] },
+        { table: 'payment_sessions', rows: [plan.sessionRow] },
+        ...journal.tables,
+      ],
+      { notify: OUTBOX_CHANNEL },
+    );
+  } catch (error) {
+    if (!isDuplicateDeposit(error)) throw error;
+    // A replay (or a concurrent duplicate, which waited for the winner to commit): answer from the
+    // stored deposit. The failed statement wrote nothing.
+    const existing = await findDeposit(knex, merchantId, mtid);
+    if (!existing)
+      throw new Error('deposit insert conflicted but no deposit with that merchantTransactionId exists');
+    return compare(existing, hash);
   }
-  const winner = await findDeposit(knex, merchantId, mtid);
-  if (!winner)
-    throw new Error('deposit insert conflicted but no deposit with that merchantTransactionId exists');
-  return compare(winner, hash);
+  return {
+    kind: 'created',
+    deposit: {
+      transactionId,
+      merchantTransactionId: mtid,
+      status: 'CREATED',
+      sessionId,
+      tokenHash: plan.sessionRow.token_hash as string,
+      expiresAt: plan.expiresAt,
+    },
+  };
 }
+
+/** The unique (merchant_id, merchant_transaction_id) constraint of migration 0004 refused the insert. */
+function isDuplicateDeposit(error: unknown): boolean {
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+  return code === UNIQUE_VIOLATION && constraint === MERCHANT_TRANSACTION_ID_UNIQUE;
+}
+
+const UNIQUE_VIOLATION = '23505';
+const MERCHANT_TRANSACTION_ID_UNIQUE = 'transactions_merchant_id_merchant_transaction_id_unique';
 
 function compare(existing: StoredDeposit & { requestHash: string }, hash: string): DepositOutcome {
   if (existing.requestHash !== hash) return { kind: 'conflict' };

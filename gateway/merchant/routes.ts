@@ -48,6 +48,8 @@ export interface MerchantApiOptions {
   allowHttpLoopbackUrls?: boolean;
   /** Database work of one request answers 503 after this long. */
   databaseTimeoutMs?: number;
+  /** How long an accepted API key is trusted without a database lookup (default 0: always look up). */
+  apiKeyCacheMs?: number;
   clock?: () => Date;
   observer?: MerchantApiObserver;
 }
@@ -75,7 +77,13 @@ export function merchantApi(options: MerchantApiOptions): MerchantApi {
   const links = new SessionLinks(options.sessionTokenSecrets, options.publicBaseUrl);
   const knex = options.knex;
   const database = <T>(work: () => Promise<T>) => withDatabaseDeadline(work, databaseTimeoutMs);
-  const authenticate = merchantAuthentication({ knex, logger, databaseTimeoutMs, observer });
+  const authenticate = merchantAuthentication({
+    knex,
+    logger,
+    databaseTimeoutMs,
+    observer,
+    apiKeyCacheMs: options.apiKeyCacheMs ?? 0,
+  });
   const document = openApiDocument({
     serverUrl: `${options.publicBaseUrl.replace(/\/+$/, '')}${MERCHANT_API_PREFIX}`,
   });

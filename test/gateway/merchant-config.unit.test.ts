@@ -14,6 +14,7 @@ describe('merchant API configuration', () => {
       maxBodyBytes: 65_536,
       allowHttpLoopbackUrls: false,
       databaseTimeoutMs: 5_000,
+      apiKeyCacheSeconds: 5,
     });
   });
 
@@ -24,6 +25,7 @@ describe('merchant API configuration', () => {
       MERCHANT_API_MAX_BODY_BYTES: '2048',
       MERCHANT_API_ALLOW_HTTP_LOOPBACK: 'true',
       MERCHANT_API_DB_TIMEOUT_MS: '250',
+      MERCHANT_API_KEY_CACHE_SECONDS: '0',
     });
     expect(merchantApi).to.deep.equal({
       sessionTokenSecrets: [secret, 'b'.repeat(40)],
@@ -32,6 +34,7 @@ describe('merchant API configuration', () => {
       maxBodyBytes: 2048,
       allowHttpLoopbackUrls: true,
       databaseTimeoutMs: 250,
+      apiKeyCacheSeconds: 0,
     });
   });
 

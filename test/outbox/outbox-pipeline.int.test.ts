@@ -182,3 +182,65 @@ for (const target of targets) {
     });
   });
 }
+
+for (const driver of ['pglite', 'postgres'] as const) {
+  describe(`outbox relay leases (${driver})`, function () {
+    this.timeout(30_000);
+    let database: Database;
+    let release: () => Promise<void>;
+    let bus: EventBus;
+
+    before(async function () {
+      ({ database, release } = await createTestDatabase(driver, this));
+      bus = new EventBus({
+        transport: createEmbeddedTransport({ database, partitions: 4, logger: silentLogger }),
+        logger: silentLogger,
+      });
+      await bus.start();
+    });
+    after(async () => {
+      await bus?.stop(2_000);
+      await release?.();
+    });
+
+    it('publishes nothing from buckets whose lease it lost, and everything once it holds them again', async () => {
+      const knex: Knex = database.knex;
+      const topic = uniqueName('lease-events');
+      const relay = new OutboxRelay({
+        knex,
+        listen: (channel, onNotify) => database.listen(channel, onNotify),
+        broker: bus,
+        logger: silentLogger,
+        leaseMs: 60_000,
+        pollIntervalMs: 60_000,
+      });
+      await relay.start();
+      try {
+        // Another relay took every bucket over (this one paused longer than its lease).
+        await knex('partition_leases')
+          .where({ group_name: 'outbox-relay' })
+          .update({ owner: 'someone-else' });
+        await knex.transaction((trx) =>
+          enqueueEvents(trx, [sampleEvent('TransactionStatusChanged', 'tx_lease', 1)], { topic }),
+        );
+        relay.pump();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect((await outboxBacklog(knex)).pending, 'not published behind the owner').to.equal(1);
+
+        await knex('partition_leases').where({ group_name: 'outbox-relay' }).delete();
+        await relay.stop();
+        const successor = new OutboxRelay({
+          knex,
+          listen: (channel, onNotify) => database.listen(channel, onNotify),
+          broker: bus,
+          logger: silentLogger,
+        });
+        await successor.start();
+        await eventually(async () => (await outboxBacklog(knex)).pending === 0, 10_000, 'relayed');
+        await successor.stop();
+      } finally {
+        await relay.stop();
+      }
+    });
+  });
+}
