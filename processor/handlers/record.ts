@@ -8,7 +8,7 @@ import type { TransactionStatus } from '../../core/transactions/status.js';
 import type { EventEnvelope } from '../../schemas/index.js';
 import type { SessionUpdate } from '../decisions/attempt-outcome.js';
 import type { ProcessorMetrics } from '../metrics.js';
-import { setStatus, updateSession, type TransactionRow } from '../store/transactions.js';
+import { statusColumns, updateSession, type TransactionRow } from '../store/transactions.js';
 
 export interface Outcome {
   facts: Fact[];
@@ -31,15 +31,16 @@ export async function record(
   );
   const last = transitions.at(-1);
   const status = outcome.status ?? (last?.toStatus as TransactionStatus | undefined);
-  if (status && status !== transaction.status) {
-    await setStatus(trx, transaction.id, status, outcome.reason ?? last?.reason ?? null);
-  }
+  const set =
+    status && status !== transaction.status
+      ? statusColumns(trx, status, outcome.reason ?? last?.reason ?? null)
+      : undefined;
   if (outcome.session) await updateSession(trx, transaction.id, outcome.session);
   await appendFacts(
     trx,
     { transactionId: transaction.id, merchantId: transaction.merchantId },
     outcome.facts,
-    { cause },
+    { cause, set },
   );
   trx.executionPromise?.then(
     () => transitions.forEach((t) => metrics.transition(t.fromStatus ?? 'none', t.toStatus)),

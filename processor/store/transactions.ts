@@ -30,13 +30,13 @@ export async function readTransaction(knex: Knex, id: string): Promise<Transacti
   return row ? toRow(row) : null;
 }
 
-export async function setStatus(
+/** The transactions columns of a status change (written with the change's facts, see record.ts). */
+export function statusColumns(
   trx: Knex.Transaction,
-  id: string,
   status: TransactionStatus,
   reason: string | null,
-): Promise<void> {
-  await trx('transactions').where({ id }).update({ status, status_reason: reason, updated_at: trx.fn.now() });
+): Record<string, unknown> {
+  return { status, status_reason: reason, updated_at: trx.fn.now() };
 }
 
 export async function updateSession(

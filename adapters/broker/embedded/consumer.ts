@@ -344,8 +344,24 @@ export class EmbeddedConsumer implements TransportConsumer {
     if (fresh.length > 0) this.pump();
   }
 
+  /** Commits every partition with progress, in one statement. */
   private async commitAll(): Promise<void> {
-    for (const state of [...this.states.values()]) await this.commit(state);
+    const due = [...this.states.values()]
+      .map((state) => ({ state, next: state.tracker.committable() }))
+      .filter(
+        (d): d is { state: PartitionState; next: bigint } =>
+          d.next !== null && d.next > d.state.lastCommitted,
+      );
+    if (due.length === 0) return;
+    const committed = await this.options.store.commitMany(
+      this.spec.group,
+      this.spec.topic,
+      due.map(({ state, next }) => ({ partition: state.partition, offset: next })),
+      this.memberId,
+    );
+    for (const { state, next } of due) {
+      if (committed.has(state.partition) && next > state.lastCommitted) state.lastCommitted = next;
+    }
   }
 
   /** Commits the partition's contiguous completed prefix, only while this member holds its lease. */

@@ -199,6 +199,40 @@ export class LogStore {
     return (result.rows as unknown[]).length > 0;
   }
 
+  /**
+   * Commits several partitions' offsets in one statement, each only where `member` holds the
+   * partition's lease (as `commit` does for one); returns the partitions that were committed.
+   */
+  async commitMany(
+    group: string,
+    topic: string,
+    offsets: ReadonlyArray<{ partition: number; offset: bigint }>,
+    member: string,
+  ): Promise<Set<number>> {
+    if (offsets.length === 0) return new Set();
+    const result = await this.knex.raw(
+      `insert into broker_group_offsets (group_name, topic, partition, committed)
+       select ?, ?, v.partition, v.committed
+       from unnest(?::int[], ?::bigint[]) as v(partition, committed)
+       where exists (
+         select 1 from partition_leases l
+         where l.group_name = ? and l.scope = ? and l.partition = v.partition and l.owner = ?)
+       on conflict (group_name, topic, partition)
+       do update set committed = greatest(broker_group_offsets.committed, excluded.committed)
+       returning partition`,
+      [
+        group,
+        topic,
+        offsets.map((o) => o.partition),
+        offsets.map((o) => o.offset.toString()),
+        group,
+        topic,
+        member,
+      ],
+    );
+    return new Set((result.rows as Array<{ partition: number }>).map((r) => Number(r.partition)));
+  }
+
   /** Messages of `topic` the group has not committed, over every partition. */
   async backlog(group: string, topic: string): Promise<number> {
     const result = await this.knex.raw(
