@@ -13,3 +13,12 @@ export {
 } from './dead-letter.js';
 export { KeyedExecutor } from './keyed-executor.js';
 export { OffsetTracker } from './offset-tracker.js';
+export {
+  PublishCoalescer,
+  batchLength,
+  estimateBytes,
+  type BatchLimits,
+  type CoalescerOptions,
+  type QueuedPublish,
+  type Submission,
+} from './publish-coalescer.js';

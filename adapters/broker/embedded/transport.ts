@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type {
-  ConsumeSpec,
-  DeliveryHandler,
-  OutgoingMessage,
-  Transport,
-  TransportConsumer,
+import {
+  PublishCoalescer,
+  type ConsumeSpec,
+  type DeliveryHandler,
+  type OutgoingMessage,
+  type Transport,
+  type TransportConsumer,
 } from '../../../core/broker/index.js';
 import type { Logger } from '../../../core/logger.js';
 import type { Database } from '../../db/index.js';
@@ -28,6 +29,20 @@ export interface EmbeddedTransportOptions {
   leaseMs?: number;
   /** Fallback poll (default 1 s); consumers normally wake on NOTIFY when a publish commits. */
   pollIntervalMs?: number;
+  /**
+   * Concurrent publishes to one topic are appended in one transaction (see `coalescerFor` below): at most
+   * this many messages per append. A single publish with more still goes, alone. Default 1 000.
+   */
+  publishBatchMaxMessages?: number;
+}
+
+/** Bytes of one coalesced append (one INSERT): far below anything PostgreSQL minds. */
+const PUBLISH_BATCH_MAX_BYTES = 8 * 1024 * 1024;
+
+/** SQLSTATE class 22, "data exception": the statement's data was refused (PostgreSQL and PGlite). */
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('22');
 }
 
 /**
@@ -42,6 +57,37 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Tran
   const logger = options.logger.child({ component: 'embedded-broker', member: memberId });
   if (!Number.isInteger(options.partitions) || options.partitions < 1)
     throw new Error('embedded broker: partitions must be an integer >= 1');
+
+  const publishBatchMaxMessages = options.publishBatchMaxMessages ?? 1_000;
+  const coalescers = new Map<string, PublishCoalescer>();
+  /**
+   * One append in flight per topic; publishes arriving meanwhile go together in the next one (one
+   * transaction, one INSERT). Offsets still follow commit order (the append locks the partitions'
+   * counters until it commits), and one key's messages keep publish-call order, since appends of a
+   * topic run one after another in submission order. An append that failed wrote nothing (one
+   * transaction); when the database refused the data itself (a key with a NUL byte, say), each publish
+   * is appended again alone, so one bad message does not fail the callers it shared an append with.
+   */
+  const coalescerFor = (topic: string, partitions: number): PublishCoalescer => {
+    let coalescer = coalescers.get(topic);
+    if (!coalescer) {
+      coalescer = new PublishCoalescer(
+        (batch) =>
+          store.append(
+            topic,
+            partitions,
+            batch.length === 1 ? batch[0]!.messages : batch.flatMap((publish) => publish.messages),
+          ),
+        {
+          maxMessages: publishBatchMaxMessages,
+          maxBytes: PUBLISH_BATCH_MAX_BYTES,
+          isolateFailure: isDataException,
+        },
+      );
+      coalescers.set(topic, coalescer);
+    }
+    return coalescer;
+  };
 
   const partitionsOf = async (topic: string): Promise<number> => {
     let partitions = partitionsByTopic.get(topic);
@@ -83,7 +129,7 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Tran
     },
     async publish(topic: string, messages: readonly OutgoingMessage[]) {
       if (messages.length === 0) return;
-      await store.append(topic, await partitionsOf(topic), messages);
+      await coalescerFor(topic, await partitionsOf(topic)).submit(topic, messages).done;
     },
     async consume(spec: ConsumeSpec, handler: DeliveryHandler): Promise<TransportConsumer> {
       const partitions = await partitionsOf(spec.topic);

@@ -24,6 +24,17 @@ export interface KafkaTransportOptions {
    * at once instead (after the client's 2 connection retries). Default 5.
    */
   publishRetries?: number;
+  /**
+   * Concurrent publishes are coalesced into one produce request (see producer.ts): at most this many
+   * messages per request. A single publish with more still goes, alone. Default 1 000.
+   */
+  publishBatchMaxMessages?: number;
+  /**
+   * ... and at most about this many bytes (keys, values, headers). Keep it well below the broker's
+   * `message.max.bytes` (1 MiB by default): a partition's share of a request is one record batch, and
+   * coalescing must never build a batch the broker refuses. Default 512 KiB.
+   */
+  publishBatchMaxBytes?: number;
   /** For topics this transport creates; -1 = the broker's default.replication.factor. Default -1. */
   replicationFactor?: number;
   /** Group session timeout; the broker's group.min.session.timeout.ms (6 000 by default) is the floor. Default 10 000 ms. */
@@ -62,6 +73,8 @@ export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKaf
     publishTimeoutMs: options.publishTimeoutMs ?? 10_000,
     adminTimeoutMs: options.adminTimeoutMs ?? 15_000,
     publishRetries: options.publishRetries ?? 5,
+    publishBatchMaxMessages: options.publishBatchMaxMessages ?? 1_000,
+    publishBatchMaxBytes: options.publishBatchMaxBytes ?? 512 * 1024,
     replicationFactor: options.replicationFactor ?? -1,
     sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
     rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 20_000,

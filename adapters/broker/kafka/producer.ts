@@ -1,5 +1,5 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
-import type { OutgoingMessage } from '../../../core/broker/index.js';
+import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import { PublishCoalescer, type OutgoingMessage, type QueuedPublish } from '../../../core/broker/index.js';
 import { BrokerUnavailableError } from '../../../core/errors.js';
 import { errorMessage, noop, withDeadline } from './deadline.js';
 import { toKafkaMessage } from './messages.js';
@@ -16,43 +16,50 @@ interface Incarnation {
 
 /**
  * Durable publishing: an idempotent producer (acks=all, one request in flight per broker) whose
- * `publish` resolves only once every in-sync replica has the batch.
+ * `publish` resolves only once every in-sync replica has the batch carrying its messages.
+ *
+ * Concurrent publishes are coalesced (core/broker/publish-coalescer.ts): while one produce request is
+ * in flight, later publishes queue, and the next request carries all of them (every topic in one
+ * `sendBatch`, up to `publishBatchMaxMessages` / `publishBatchMaxBytes`). Each caller resolves when
+ * that request is acknowledged; a failed request rejects every caller in it. Messages keep call order
+ * within a request, so one key's messages keep publish order.
  *
  * Sends run one at a time, and a producer whose send failed or timed out is thrown away before the next
  * send starts. Both matter for correctness, not just tidiness: when a produce request fails, kafkajs
  * rolls its sequence numbers back, so the next batch reuses them; if the failed request had in fact been
  * written (timeout, connection lost after the append), the broker takes a next batch of the same size
  * for a retry of it and acknowledges it without writing it. A fresh producer gets a fresh producer id
- * and cannot collide. kafkajs already serialises an idempotent producer's requests per broker, so the
- * queue costs no throughput on a single broker.
+ * and cannot collide. kafkajs already serialises an idempotent producer's requests per broker, so
+ * one send at a time costs no throughput on a single broker.
  *
  * Failures are bounded: kafkajs' retries are capped (`publishRetries`, connection/request timeouts) and a
- * publish that is not acknowledged within `publishTimeoutMs` rejects with BrokerUnavailableError. The
- * next publish connects again, so the producer recovers on its own once the broker is back.
+ * publish that is not acknowledged within `publishTimeoutMs` rejects with BrokerUnavailableError (one
+ * still queued then is never sent). A request is given up (and its producer discarded) once its oldest
+ * caller's `publishTimeoutMs` has passed. The next publish connects again, so the producer recovers on
+ * its own once the broker is back.
  */
 export class KafkaPublisher {
   private current: Incarnation | undefined;
-  private queue: Promise<void> = Promise.resolve();
+  private readonly coalescer: PublishCoalescer;
   private closed = false;
 
   constructor(
     private readonly kafka: Kafka,
     private readonly options: ResolvedKafkaOptions,
-  ) {}
+  ) {
+    this.coalescer = new PublishCoalescer((batch) => this.send(batch), {
+      maxMessages: options.publishBatchMaxMessages,
+      maxBytes: options.publishBatchMaxBytes,
+    });
+  }
 
   publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.closed) return Promise.reject(new BrokerUnavailableError('kafka transport is closed'));
     if (messages.length === 0) return Promise.resolve();
-    const deadline = Date.now() + this.options.publishTimeoutMs;
-    let abandoned = false;
-    const turn = this.queue.then(() => {
-      // The caller already got a timeout while this waited: never send it late.
-      if (abandoned) return;
-      return this.send(topic, messages, deadline);
-    });
-    this.queue = turn.then(noop, noop);
-    return withDeadline(turn, this.options.publishTimeoutMs, () => {
-      abandoned = true;
+    const submission = this.coalescer.submit(topic, messages);
+    return withDeadline(submission.done, this.options.publishTimeoutMs, () => {
+      // Still queued: never send it late. Already in flight: its request is bounded by send().
+      submission.withdraw();
       return new BrokerUnavailableError(
         `kafka publish to ${topic} not acknowledged within ${this.options.publishTimeoutMs} ms`,
       );
@@ -67,21 +74,22 @@ export class KafkaPublisher {
   /** Waits for queued publishes (each bounded by its timeout), then disconnects. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.queue;
+    await this.coalescer.idle();
     const current = this.current;
     this.current = undefined;
     if (current) await this.discard(current);
   }
 
-  private async send(topic: string, messages: readonly OutgoingMessage[], deadline: number): Promise<void> {
+  /** One produce request for the whole batch, given up when its oldest caller's timeout has passed. */
+  private async send(batch: readonly QueuedPublish[]): Promise<void> {
+    const deadline = Math.min(...batch.map((p) => p.submittedAt)) + this.options.publishTimeoutMs;
     const incarnation = (this.current ??= this.create());
     const attempt = incarnation.connected.then(() =>
-      incarnation.producer.send({
-        topic,
+      incarnation.producer.sendBatch({
         acks: -1,
         // Broker-side wait for the in-sync replicas; below the client's request timeout.
         timeout: Math.max(1_000, this.options.requestTimeoutMs - 1_000),
-        messages: messages.map(toKafkaMessage),
+        topicMessages: byTopic(batch),
       }),
     );
     incarnation.sending = attempt;
@@ -131,4 +139,15 @@ export class KafkaPublisher {
     await disconnect();
     void Promise.allSettled([incarnation.connected, incarnation.sending]).then(disconnect);
   }
+}
+
+/** The batch's messages per topic, each topic's in call order (which keeps every key's order). */
+function byTopic(batch: readonly QueuedPublish[]): Array<{ topic: string; messages: Message[] }> {
+  const topics = new Map<string, Message[]>();
+  for (const publish of batch) {
+    let list = topics.get(publish.topic);
+    if (!list) topics.set(publish.topic, (list = []));
+    for (const message of publish.messages) list.push(toKafkaMessage(message));
+  }
+  return [...topics].map(([topic, messages]) => ({ topic, messages }));
 }
