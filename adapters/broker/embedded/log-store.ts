@@ -12,6 +12,8 @@ export const NOTIFY_CHANNEL = 'payments_broker_publish';
  */
 export const GROUP_CHANNEL = 'payments_broker_group';
 
+const DIVISION_BY_ZERO = '22012';
+
 interface MessageRow {
   partition: number;
   offset: string | number;
@@ -57,57 +59,85 @@ export class LogStore {
     return row ? Number(row.partitions) : undefined;
   }
 
-  /** Appends a batch in one transaction; offsets follow commit order per partition. */
+  /**
+   * Appends a batch in ONE statement (atomic on its own); offsets follow commit order per partition.
+   *
+   * The `locked` CTE row-locks the batch's partition counters in partition order (so concurrent
+   * publishers, e.g. two processes, cannot deadlock: every counter a statement updates was locked
+   * before, in that order), `reserved` advances each counter by its share and returns where it
+   * started, `appended` writes the messages at those offsets, and the NOTIFY wakes consumers at commit.
+   * The counters stay locked until the statement commits, so offsets of a partition are committed in
+   * order and a reader past the committed counter never skips an offset that commits later.
+   */
   async append(topic: string, partitions: number, messages: readonly OutgoingMessage[]): Promise<void> {
-    const byPartition = new Map<number, OutgoingMessage[]>();
+    const counts = new Map<number, number>();
+    const columns = {
+      partition: [] as number[],
+      index: [] as number[],
+      key: [] as string[],
+      value: [] as Buffer[],
+      headers: [] as string[],
+    };
     for (const message of messages) {
       const partition = partitionFor(message.key, partitions);
-      const list = byPartition.get(partition) ?? [];
-      list.push(message);
-      byPartition.set(partition, list);
+      const index = counts.get(partition) ?? 0;
+      counts.set(partition, index + 1);
+      columns.partition.push(partition);
+      columns.index.push(index);
+      columns.key.push(message.key);
+      columns.value.push(message.value);
+      columns.headers.push(JSON.stringify(message.headers ?? {}));
     }
-    const partitionList = [...byPartition.keys()].sort((a, b) => a - b);
-    await this.knex.transaction(async (trx) => {
-      // Lock the counters in partition order (concurrent publishers cannot deadlock), then reserve
-      // every partition's offsets in one statement and insert the whole batch in one more.
-      await trx.raw(
-        'select partition from broker_partitions where topic = ? and partition = any(?::int[]) order by partition for update',
-        [topic, partitionList],
-      );
-      const reserved = await trx.raw(
-        `update broker_partitions p set next_offset = p.next_offset + v.n
-         from unnest(?::int[], ?::int[]) as v(partition, n)
-         where p.topic = ? and p.partition = v.partition
-         returning p.partition, p.next_offset`,
-        [partitionList, partitionList.map((p) => byPartition.get(p)!.length), topic],
-      );
-      const ends = new Map<number, bigint>(
-        (reserved.rows as Array<{ partition: number; next_offset: string }>).map((r) => [
-          Number(r.partition),
-          BigInt(r.next_offset),
-        ]),
-      );
-      const rows = [];
-      for (const partition of partitionList) {
-        const batch = byPartition.get(partition)!;
-        const end = ends.get(partition);
-        if (end === undefined)
-          throw new Error(`embedded broker: topic ${topic} partition ${partition} does not exist`);
-        const start = end - BigInt(batch.length);
-        for (const [i, m] of batch.entries()) {
-          rows.push({
-            topic,
-            partition,
-            offset: (start + BigInt(i)).toString(),
-            key: m.key,
-            value: m.value,
-            headers: JSON.stringify(m.headers ?? {}),
-          });
-        }
-      }
-      await trx('broker_messages').insert(rows);
-      await trx.raw('select pg_notify(?, ?)', [NOTIFY_CHANNEL, topic]);
-    });
+    const partitionList = [...counts.keys()].sort((a, b) => a - b);
+    await this.knex
+      .raw(
+        `with locked as (
+         select partition from broker_partitions
+         where topic = ? and partition = any(?::int[])
+         order by partition
+         for update
+       ), reserved as (
+         update broker_partitions p set next_offset = p.next_offset + v.n
+         from unnest(?::int[], ?::int[]) as v(partition, n), locked l
+         where p.topic = ? and p.partition = v.partition and l.partition = v.partition
+         returning p.partition, p.next_offset - v.n as first
+       ), appended as (
+         insert into broker_messages (topic, partition, "offset", key, value, headers)
+         select ?, m.partition, r.first + m.index, m.key, m.value, m.headers
+         from unnest(?::int[], ?::int[], ?::text[], ?::bytea[], ?::jsonb[])
+           as m(partition, index, key, value, headers)
+         join reserved r on r.partition = m.partition
+         returning 1
+       )
+       -- A missing partition counter must fail the whole statement (nothing may commit without it):
+       -- dividing by zero is how a plain SQL statement raises.
+       select 1 / (case when (select count(*) from reserved) = ? then 1 else 0 end) as complete,
+              (select count(*) from appended) as appended,
+              pg_notify(?, ?)`,
+        [
+          topic,
+          partitionList,
+          partitionList,
+          partitionList.map((p) => counts.get(p)!),
+          topic,
+          topic,
+          columns.partition,
+          columns.index,
+          columns.key,
+          columns.value,
+          columns.headers,
+          partitionList.length,
+          NOTIFY_CHANNEL,
+          topic,
+        ],
+      )
+      .catch((error: unknown) => {
+        if ((error as { code?: string }).code === DIVISION_BY_ZERO)
+          throw new Error(
+            `embedded broker: topic ${topic} lacks some of partitions ${partitionList.join(', ')}`,
+          );
+        throw error;
+      });
   }
 
   /** Up to `limit` messages of one partition from `fromOffset` on, in offset order. */
