@@ -7,6 +7,11 @@
  *
  * A NOTIFY can ride along (`pg_notify` in the final select): it is delivered when the statement's
  * transaction commits, like a NOTIFY sent by a separate statement.
+ *
+ * UPDATEs of single rows can ride along too (`options.updates`, CTEs `u0`, `u1`, ...): the statement
+ * answers how many rows each changed, so a caller can refuse (throw, rolling back its transaction) when
+ * a guarded row did not match. All parts see the same snapshot and run in an unspecified order, so no two
+ * parts may touch the same row, and no part may depend on another's effect.
  */
 import type { Knex } from 'knex';
 
@@ -15,19 +20,37 @@ export interface TableRows {
   rows: readonly Record<string, unknown>[];
 }
 
+/** `update table set ... where ...`: `where` is a conjunction of equalities (null: IS NULL). */
+export interface RowUpdate {
+  table: string;
+  /** Plain values, or SQL made by knex (`knex.fn.now()`, `knex.raw('x + ?', [1])`). */
+  set: Record<string, unknown>;
+  where: Record<string, Knex.Value>;
+}
+
 export interface InsertAllOptions {
   /** A channel to NOTIFY (empty payload) in the same statement. */
   notify?: string;
+  /** Updates to run in the same statement; the result tells how many rows each changed. */
+  updates?: readonly RowUpdate[];
 }
 
-/** Runs the inserts as one statement in `db` (a pool or the caller's transaction). */
+export interface InsertAllResult {
+  /** Rows changed by each of `options.updates`, in order. */
+  updated: number[];
+}
+
+/** Runs the inserts (and updates) as one statement in `db` (a pool or the caller's transaction). */
 export async function insertAll(
   db: Knex | Knex.Transaction,
   inserts: readonly TableRows[],
   options: InsertAllOptions = {},
-): Promise<void> {
+): Promise<InsertAllResult> {
   const statement = insertAllStatement(inserts, options);
-  if (statement) await db.raw(statement.sql, statement.bindings);
+  if (!statement) return { updated: [] };
+  const result = (await db.raw(statement.sql, statement.bindings)) as { rows: Record<string, unknown>[] };
+  const row = result.rows[0] ?? {};
+  return { updated: (options.updates ?? []).map((_, index) => Number(row[`u${index}`] ?? 0)) };
 }
 
 /** The statement insertAll sends (null when there is nothing to write): exported for tests and tools. */
@@ -36,16 +59,49 @@ export function insertAllStatement(
   options: InsertAllOptions = {},
 ): { sql: string; bindings: readonly Knex.Value[] } | null {
   const parts = inserts.filter((insert) => insert.rows.length > 0);
-  if (parts.length === 0 && options.notify === undefined) return null;
+  const updates = options.updates ?? [];
+  if (parts.length === 0 && updates.length === 0 && options.notify === undefined) return null;
   const bindings: Knex.Value[] = [];
-  const ctes = parts.map((part, index) => `i${index} as (${insertSql(part, bindings)})`);
-  let tail = 'select 1';
+  const ctes = [
+    ...updates.map((update, index) => `u${index} as (${updateSql(update, bindings)})`),
+    ...parts.map((part, index) => `i${index} as (${insertSql(part, bindings)})`),
+  ];
+  const columns = updates.map((_, index) => `(select count(*) from u${index})::int as u${index}`);
   if (options.notify !== undefined) {
-    tail = "select pg_notify(?, '')";
+    columns.push("pg_notify(?, '') as notified");
     bindings.push(options.notify);
   }
+  const tail = `select ${columns.length > 0 ? columns.join(', ') : '1'}`;
   const sql = ctes.length > 0 ? `with ${ctes.join(', ')} ${tail}` : tail;
   return { sql, bindings };
+}
+
+/** `update "t" set "a" = ?, "b" = CURRENT_TIMESTAMP where "k" = ? returning 1`. Pushes the bindings. */
+function updateSql(update: RowUpdate, bindings: Knex.Value[]): string {
+  const set = Object.entries(update.set).filter(([, value]) => value !== undefined);
+  const where = Object.entries(update.where);
+  if (set.length === 0 || where.length === 0)
+    throw new Error(`insertAll: an update of ${update.table} needs columns to set and a condition`);
+  const assignments = set.map(([column, value]) => {
+    if (isSql(value)) {
+      const { sql, bindings: own } = value.toSQL();
+      if (sql.includes('??')) throw new Error(`insertAll: ${update.table}.${column}: no identifier bindings`);
+      bindings.push(...(own as Knex.Value[]));
+      return `${quote(column)} = ${sql}`;
+    }
+    bindings.push(value as Knex.Value);
+    return `${quote(column)} = ?`;
+  });
+  const conditions = where.map(([column, value]) => {
+    if (value === null) return `${quote(column)} is null`;
+    bindings.push(value);
+    return `${quote(column)} = ?`;
+  });
+  return `update ${quote(update.table)} set ${assignments.join(', ')} where ${conditions.join(' and ')} returning 1`;
+}
+
+function isSql(value: unknown): value is { toSQL(): { sql: string; bindings: readonly unknown[] } } {
+  return typeof value === 'object' && value !== null && 'toSQL' in value;
 }
 
 /**
@@ -68,8 +124,7 @@ function insertSql(part: TableRows, bindings: Knex.Value[]): string {
     for (const column of columns) {
       const value = row[column];
       if (value === undefined) continue;
-      if (typeof value === 'object' && value !== null && 'toSQL' in value)
-        throw new Error(`insertAll takes plain values; ${part.table}.${column} is SQL`);
+      if (isSql(value)) throw new Error(`insertAll takes plain values; ${part.table}.${column} is SQL`);
       bindings.push(value as Knex.Value);
     }
   return sql;

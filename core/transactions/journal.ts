@@ -87,7 +87,9 @@ export interface JournalEntries {
  * The events and rows for facts numbered from `firstSequence`, without I/O. appendFacts uses it after
  * allocating the numbers; the writer of a NEW transaction uses it with 1 (and stores `last_sequence` =
  * facts.length on the row it inserts), so the transaction, its facts and the outbox NOTIFY can be one
- * statement (core/db/insert-all.ts) — that writer must also NOTIFY OUTBOX_CHANNEL.
+ * statement (core/db/insert-all.ts) — that writer must also NOTIFY OUTBOX_CHANNEL. A writer holding the
+ * transaction's row lock (SELECT ... FOR UPDATE) may number from the `last_sequence` it read under it and
+ * set it in the same statement, guarded by the value read (processor/handlers/record.ts).
  */
 export function journalEntries(
   ref: TransactionRef,

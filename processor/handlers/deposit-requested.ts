@@ -1,7 +1,8 @@
 /**
  * DepositRequested -> routing. In one DB transaction (with the inbox row): CREATED -> PROCESSING,
  * RoutingStarted, then either RoutingCompleted + the first attempt (ProviderRequestStarted, which the
- * provider-request handler drives) or RoutingFailed -> REJECTED. No provider I/O here.
+ * provider-request handler drives) or RoutingFailed -> REJECTED. No provider I/O here. The plan, the
+ * attempt and the facts are written by one statement (see record.ts).
  */
 import { processOnce } from '../../core/inbox.js';
 import { fact, type Fact } from '../../core/transactions/journal.js';
@@ -9,8 +10,8 @@ import type { EventOf } from '../../schemas/index.js';
 import { attemptStartedFact } from '../decisions/attempt-outcome.js';
 import { statusChangeFacts } from '../decisions/status-change.js';
 import type { ProcessorDeps } from '../ports.js';
-import { createAttempt, loadVelocity, savePlan } from '../store/attempts.js';
-import { lockTransaction } from '../store/transactions.js';
+import { newAttempt, planRows } from '../store/attempts.js';
+import { lockForRouting } from '../store/velocity.js';
 import { record } from './record.js';
 
 export const PROCESSOR_CONSUMER = 'processor';
@@ -21,10 +22,10 @@ export async function onDepositRequested(
 ): Promise<void> {
   const { knex, routing, metrics } = deps;
   const now = (deps.clock ?? (() => new Date()))();
-  const velocity = await loadVelocity(knex, routing.velocityWindows(), now);
   await processOnce(knex, PROCESSOR_CONSUMER, event.envelope.eventId, async (trx) => {
-    const tx = await lockTransaction(trx, event.envelope.transactionId);
-    if (!tx) throw new Error(`transaction ${event.envelope.transactionId} not found`);
+    const locked = await lockForRouting(trx, event.envelope.transactionId, routing.velocityWindows(), now);
+    if (!locked) throw new Error(`transaction ${event.envelope.transactionId} not found`);
+    const { transaction: tx, velocity } = locked;
     if (tx.status !== 'CREATED') return;
     const money = { amountMinor: tx.amountMinor, currency: tx.currency };
     const decision = routing.plan(
@@ -49,8 +50,8 @@ export async function onDepositRequested(
       await record(trx, tx, { facts, session: { state: 'failed' } }, event.envelope, metrics);
       return;
     }
-    await savePlan(trx, tx.id, decision);
-    const attempt = await createAttempt(trx, tx, decision.candidates[0]!);
+    // A CREATED transaction has no attempts yet: this is attempt 1.
+    const { attempt, rows } = newAttempt(tx, decision.candidates[0]!, 1);
     facts.push(
       fact(
         'RoutingCompleted',
@@ -67,6 +68,6 @@ export async function onDepositRequested(
       ),
       attemptStartedFact(attempt),
     );
-    await record(trx, tx, { facts }, event.envelope, metrics);
+    await record(trx, tx, { facts }, event.envelope, metrics, { inserts: [planRows(tx.id, decision), rows] });
   });
 }

@@ -10,20 +10,17 @@ import type { Knex } from 'knex';
 import type { DeliveredMessage } from '../../core/broker/types.js';
 import { fact } from '../../core/transactions/journal.js';
 import { decodeProviderCallback } from '../../gateway/provider/envelope.js';
-import type { CallbackFacts } from '../connectors/types.js';
 import { decideCallback } from '../decisions/callback.js';
 import type { ProcessorDeps } from '../ports.js';
-import { attemptsOf, findAttemptByReference, setAttemptOutcome } from '../store/attempts.js';
-import { lockTransaction } from '../store/transactions.js';
+import { attemptOutcomeUpdate, lockTransactionOfAttempt } from '../store/attempts.js';
+import {
+  callbackDoneUpdate,
+  insertCallback,
+  lockCallback,
+  readParkedCallback,
+  type StoredCallback,
+} from '../store/callbacks.js';
 import { record } from './record.js';
-
-interface StoredCallback {
-  id: string;
-  callbackId: string;
-  providerId: string;
-  facts: CallbackFacts;
-  receivedAt: Date;
-}
 
 export async function onProviderCallback(deps: ProcessorDeps, message: DeliveredMessage): Promise<void> {
   const envelope = decodeProviderCallback(message.value);
@@ -34,68 +31,56 @@ export async function onProviderCallback(deps: ProcessorDeps, message: Delivered
       id: `${envelope.callbackId}:${index}`,
       callbackId: envelope.callbackId,
       providerId: envelope.provider,
-      facts,
+      // As stored (provider_callbacks keeps no amounts): the same whether applied now or after parking.
+      facts: { ...facts, amountMinor: null, currency: null },
       receivedAt: new Date(envelope.receivedAt),
     };
-    await deps
-      .knex('provider_callbacks')
-      .insert({
-        id: stored.id,
-        callback_id: stored.callbackId,
-        provider_id: stored.providerId,
-        provider_reference: facts.providerReference,
-        notification_id: facts.notificationId,
-        outcome: facts.outcome,
-        provider_status: facts.providerStatus,
-        attempt_id: facts.attemptId,
-        state: 'parked',
-        received_at: stored.receivedAt,
-      })
-      .onConflict('id')
-      .ignore();
-    await applyCallback(deps, stored.id);
+    // Just stored: it is parked, no need to read it back. Stored before: read it (it may be applied).
+    const fresh = await insertCallback(deps.knex, stored);
+    await applyCallback(deps, stored.id, fresh ? stored : undefined);
   }
 }
 
-/** Applies a parked callback if its attempt is known now. Returns false when it stays parked. */
-export async function applyCallback(deps: ProcessorDeps, id: string): Promise<boolean> {
+/**
+ * Applies a parked callback if its attempt is known now. Returns false when it stays parked.
+ * `parked`: the callback as just stored (parked), saving its read; its state is checked under the lock.
+ */
+export async function applyCallback(
+  deps: ProcessorDeps,
+  id: string,
+  parked?: StoredCallback,
+): Promise<boolean> {
   const { metrics } = deps;
   let result: string | null = null;
   let alert: string | null = null;
   let providerId = '';
   const applied = await deps.knex.transaction(async (trx: Knex.Transaction) => {
-    const row = await trx('provider_callbacks').where({ id }).first();
-    if (!row || row.state !== 'parked') return true;
-    providerId = row.provider_id as string;
-    const stored = toStored(row);
-    const attempt = await findAttemptByReference(
+    const stored = parked ?? (await readParkedCallback(trx, id));
+    if (!stored) return true;
+    providerId = stored.providerId;
+    const found = await lockTransactionOfAttempt(
       trx,
       stored.providerId,
       stored.facts.providerReference,
       stored.facts.attemptId,
     );
-    if (!attempt) {
+    if (!found) {
       result = 'parked';
       return false;
     }
-    const tx = await lockTransaction(trx, attempt.transactionId);
-    if (!tx) return false;
-    const row2 = await trx('provider_callbacks').where({ id }).forUpdate().first('state');
-    if (row2?.state !== 'parked') return true;
-    const attempts = await attemptsOf(trx, tx.id);
-    const duplicate = await trx('provider_callbacks')
-      .where({ provider_id: stored.providerId, notification_id: stored.facts.notificationId })
-      .whereIn('state', ['processed', 'ignored'])
-      .first('id');
+    const { attempt, transaction: tx } = found;
+    const context = await lockCallback(trx, stored, tx.id);
+    if (context?.state !== 'parked') return true;
+    const { attempts } = context;
     const decision = decideCallback({
       callbackId: stored.callbackId,
       providerId: stored.providerId,
       callback: stored.facts,
       transaction: tx,
-      attempt,
+      attempt: attempts.find((a) => a.id === attempt.id) ?? attempt,
       currentAttemptId: attempts.at(-1)?.id ?? attempt.id,
       approvedAttemptIds: attempts.filter((a) => a.outcome === 'approved').map((a) => a.id),
-      duplicateNotification: duplicate !== undefined,
+      duplicateNotification: context.duplicate,
     });
     const received = fact(
       'ProviderCallbackReceived',
@@ -108,32 +93,35 @@ export async function applyCallback(deps: ProcessorDeps, id: string): Promise<bo
       null,
       { internal: { ...stored.facts, attemptId: attempt.id } },
     );
+    const done = callbackDoneUpdate(trx, id, {
+      ignoredReason: decision.kind === 'ignore' ? decision.reason : null,
+      transactionId: tx.id,
+      attemptId: attempt.id,
+    });
     if (decision.kind === 'ignore') {
       result = `ignored_${decision.reason}`;
       alert = decision.alert;
-      if (decision.alert && stored.facts.outcome === 'approved')
-        await setAttemptOutcome(trx, attempt.id, 'approved');
-      await record(trx, tx, { facts: [received, ...decision.facts] }, undefined, metrics);
+      const outcome =
+        decision.alert && stored.facts.outcome === 'approved'
+          ? [attemptOutcomeUpdate(attempt.id, 'approved')]
+          : [];
+      await record(trx, tx, { facts: [received, ...decision.facts] }, undefined, metrics, {
+        updates: [...outcome, done],
+      });
     } else {
       result = 'processed';
-      if (decision.attemptOutcome) await setAttemptOutcome(trx, attempt.id, decision.attemptOutcome);
+      const outcome = decision.attemptOutcome
+        ? [attemptOutcomeUpdate(attempt.id, decision.attemptOutcome)]
+        : [];
       await record(
         trx,
         tx,
         { facts: [received, ...decision.facts], status: decision.status, session: decision.session },
         undefined,
         metrics,
+        { updates: [...outcome, done] },
       );
     }
-    await trx('provider_callbacks')
-      .where({ id })
-      .update({
-        state: decision.kind === 'ignore' ? 'ignored' : 'processed',
-        ignored_reason: decision.kind === 'ignore' ? decision.reason : null,
-        transaction_id: tx.id,
-        attempt_id: attempt.id,
-        processed_at: trx.fn.now(),
-      });
     return true;
   });
   if (result) metrics.callback(providerId, result);
@@ -184,22 +172,4 @@ export async function sweepParkedCallbacks(deps: ProcessorDeps, maxAgeMs: number
       });
     }
   }
-}
-
-function toStored(row: Record<string, unknown>): StoredCallback {
-  return {
-    id: row.id as string,
-    callbackId: row.callback_id as string,
-    providerId: row.provider_id as string,
-    receivedAt: new Date(row.received_at as string),
-    facts: {
-      providerReference: row.provider_reference as string,
-      attemptId: (row.attempt_id as string | null) ?? null,
-      notificationId: row.notification_id as string,
-      outcome: row.outcome as CallbackFacts['outcome'],
-      providerStatus: row.provider_status as string,
-      amountMinor: null,
-      currency: null,
-    },
-  };
 }

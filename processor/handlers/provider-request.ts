@@ -13,28 +13,28 @@ import type { EventEnvelope, EventOf } from '../../schemas/index.js';
 import type { PaymentOutcome, PaymentRequest } from '../connectors/types.js';
 import { attemptStartedFact, decideAttemptOutcome } from '../decisions/attempt-outcome.js';
 import type { ProcessorDeps } from '../ports.js';
+import type { VelocityLookup } from '../routing/types.js';
 import {
+  attemptToDrive,
+  attemptUpdate,
   attemptsOf,
-  createAttempt,
   failuresOf,
-  loadVelocity,
-  readAttempt,
+  newAttempt,
   readPlan,
-  recordAttemptUpdate,
-  waitingAttempt,
   type AttemptRow,
 } from '../store/attempts.js';
-import { lockTransaction, readTransaction, type TransactionRow } from '../store/transactions.js';
+import { lockTransaction, type TransactionRow } from '../store/transactions.js';
+import { loadVelocity } from '../store/velocity.js';
 import { drainParkedCallbacks } from './provider-callback.js';
-import { record } from './record.js';
+import { record, type Writes } from './record.js';
 
 export async function onProviderRequestStarted(
   deps: ProcessorDeps,
   event: EventOf<'ProviderRequestStarted'>,
 ): Promise<void> {
-  const attempt = await readAttempt(deps.knex, event.payload.attemptId);
-  if (!attempt || attempt.state !== 'started') return;
-  await driveAttempt(deps, attempt, 'started', event.envelope, (connector, request) =>
+  const found = await attemptToDrive(deps.knex, { id: event.payload.attemptId });
+  if (!found || found.attempt.state !== 'started') return;
+  await driveAttempt(deps, found, 'started', event.envelope, (connector, request) =>
     connector.createPayment(request, { timeoutMs: deps.providerTimeoutMs }),
   );
 }
@@ -43,16 +43,21 @@ export async function onCustomerDataSubmitted(
   deps: ProcessorDeps,
   event: EventOf<'CustomerDataSubmitted'>,
 ): Promise<void> {
-  const attempt = await waitingAttempt(deps.knex, event.envelope.transactionId);
-  if (!attempt) return;
-  await driveAttempt(deps, attempt, 'awaiting_customer_data', event.envelope, (connector, request) =>
-    connector.submitCustomerData(request, attempt.providerReference, { timeoutMs: deps.providerTimeoutMs }),
+  const found = await attemptToDrive(deps.knex, {
+    transactionId: event.envelope.transactionId,
+    state: 'awaiting_customer_data',
+  });
+  if (!found) return;
+  await driveAttempt(deps, found, 'awaiting_customer_data', event.envelope, (connector, request) =>
+    connector.submitCustomerData(request, found.attempt.providerReference, {
+      timeoutMs: deps.providerTimeoutMs,
+    }),
   );
 }
 
 async function driveAttempt(
   deps: ProcessorDeps,
-  attempt: AttemptRow,
+  { attempt, transaction: tx }: { attempt: AttemptRow; transaction: TransactionRow },
   expectedState: string,
   cause: Pick<EventEnvelope, 'eventId' | 'correlationId'>,
   call: (
@@ -61,8 +66,6 @@ async function driveAttempt(
   ) => Promise<PaymentOutcome>,
 ): Promise<void> {
   const { knex, metrics } = deps;
-  const tx = await readTransaction(knex, attempt.transactionId);
-  if (!tx) throw new Error(`transaction ${attempt.transactionId} not found`);
   const started = Date.now();
   const outcome = await call(deps.connector(attempt.providerId), paymentRequest(deps, tx, attempt));
   metrics.attempt(
@@ -71,14 +74,20 @@ async function driveAttempt(
     (Date.now() - started) / 1000,
   );
 
+  // Only a failure may fall back to another candidate: only then are velocity usage and the plan needed.
+  const fallback = outcome.kind === 'failed';
   const now = (deps.clock ?? (() => new Date()))();
-  const velocity = await loadVelocity(knex, deps.routing.velocityWindows(), now);
+  const velocity: VelocityLookup | null = fallback
+    ? await loadVelocity(knex, deps.routing.velocityWindows(), now)
+    : null;
   const applied = await knex.transaction(async (trx: Knex.Transaction) => {
     const locked = await lockTransaction(trx, tx.id);
-    const current = await readAttempt(trx, attempt.id, { lock: true });
-    if (!locked || current?.state !== expectedState) return null;
+    if (!locked) return null;
+    // Read under the lock: every writer of this transaction's attempts holds it, so this is current.
     const attempts = await attemptsOf(trx, tx.id);
-    const plan = await readPlan(trx, tx.id);
+    const current = attempts.find((a) => a.id === attempt.id);
+    if (current?.state !== expectedState) return null;
+    const plan = fallback ? await readPlan(trx, tx.id) : [];
     const decision = decideAttemptOutcome({
       transaction: locked,
       sessionId: locked.sessionId,
@@ -88,19 +97,33 @@ async function driveAttempt(
       callbackOutcome: current.outcome,
       approvedElsewhere: attempts.some((a) => a.id !== attempt.id && a.outcome === 'approved'),
       nextCandidate: () =>
-        deps.routing.next(
-          { candidates: plan, amountMinor: locked.amountMinor },
-          [...failuresOf(attempts), { subMidId: attempt.subMidId, failureKind: failureKindOf(outcome) }],
-          velocity,
-        ),
+        velocity
+          ? deps.routing.next(
+              { candidates: plan, amountMinor: locked.amountMinor },
+              [...failuresOf(attempts), { subMidId: attempt.subMidId, failureKind: failureKindOf(outcome) }],
+              velocity,
+            )
+          : null,
     });
-    await recordAttemptUpdate(trx, attempt.id, decision.attempt);
+    const writes: Required<Writes> = {
+      inserts: [],
+      updates: [attemptUpdate(trx, attempt.id, decision.attempt)],
+    };
     const facts = [...decision.facts];
     if (decision.nextAttempt) {
-      const next = await createAttempt(trx, locked, decision.nextAttempt);
-      facts.push(attemptStartedFact(next));
+      const number = Math.max(0, ...attempts.map((a) => a.number)) + 1;
+      const next = newAttempt(locked, decision.nextAttempt, number);
+      writes.inserts.push(next.rows);
+      facts.push(attemptStartedFact(next.attempt));
     }
-    await record(trx, locked, { facts, status: decision.status, session: decision.session }, cause, metrics);
+    await record(
+      trx,
+      locked,
+      { facts, status: decision.status, session: decision.session },
+      cause,
+      metrics,
+      writes,
+    );
     return { reference: decision.attempt.providerReference, alert: decision.alert };
   });
   if (applied?.alert) {

@@ -1,13 +1,10 @@
 /** Payment attempts and routing plans: the orchestrator's record of what it asked which provider. */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { RowUpdate, TableRows } from '../../core/db/insert-all.js';
 import type { AttemptRef, AttemptUpdate } from '../decisions/attempt-outcome.js';
-import type {
-  AttemptFailureKind,
-  PlannedCandidate,
-  VelocityLookup,
-  VelocityUsage,
-} from '../routing/types.js';
+import type { AttemptFailureKind, PlannedCandidate } from '../routing/types.js';
+import { toTransactionRow, type TransactionRow } from './transactions.js';
 
 export interface AttemptRow extends AttemptRef {
   transactionId: string;
@@ -17,17 +14,22 @@ export interface AttemptRow extends AttemptRef {
   providerReference: string | null;
 }
 
-export async function savePlan(
-  trx: Knex.Transaction,
+/** The routing plan's row, written with the routing decision's facts (see handlers/record.ts). */
+export function planRows(
   transactionId: string,
   plan: { rulesVersion: string; ruleId: string; candidates: PlannedCandidate[] },
-): Promise<void> {
-  await trx('routing_plans').insert({
-    transaction_id: transactionId,
-    rules_version: plan.rulesVersion,
-    rule_id: plan.ruleId,
-    candidates: JSON.stringify(plan.candidates),
-  });
+): TableRows {
+  return {
+    table: 'routing_plans',
+    rows: [
+      {
+        transaction_id: transactionId,
+        rules_version: plan.rulesVersion,
+        rule_id: plan.ruleId,
+        candidates: JSON.stringify(plan.candidates),
+      },
+    ],
+  };
 }
 
 export async function readPlan(trx: Knex.Transaction, transactionId: string): Promise<PlannedCandidate[]> {
@@ -35,17 +37,16 @@ export async function readPlan(trx: Knex.Transaction, transactionId: string): Pr
   return (row?.candidates as PlannedCandidate[] | undefined) ?? [];
 }
 
-/** A new attempt on a candidate. Its idempotency key is fixed here, so a re-driven call reuses it. */
-export async function createAttempt(
-  trx: Knex.Transaction,
+/**
+ * A new attempt on a candidate, numbered `number` (1 + the highest number the caller read under the
+ * transaction's lock; the unique (transaction, number) key refuses a wrong one). Its idempotency key is
+ * fixed here and written with the facts that start it, so a re-driven call reuses it.
+ */
+export function newAttempt(
   transaction: { id: string; amountMinor: number; currency: string },
   candidate: PlannedCandidate,
-): Promise<AttemptRef> {
-  const previous = await trx('payment_attempts')
-    .where({ transaction_id: transaction.id })
-    .max('attempt_number as n')
-    .first();
-  const number = Number(previous?.n ?? 0) + 1;
+  number: number,
+): { attempt: AttemptRef; rows: TableRows } {
   const id = `att_${randomUUID().replace(/-/g, '')}`;
   const attempt: AttemptRef = {
     id,
@@ -55,7 +56,7 @@ export async function createAttempt(
     group: candidate.group,
     idempotencyKey: `${transaction.id}:${number}`,
   };
-  await trx('payment_attempts').insert({
+  const row = {
     id,
     transaction_id: transaction.id,
     attempt_number: number,
@@ -65,30 +66,35 @@ export async function createAttempt(
     idempotency_key: attempt.idempotencyKey,
     amount_minor: transaction.amountMinor,
     currency: transaction.currency,
-  });
-  return attempt;
+  };
+  return { attempt, rows: { table: 'payment_attempts', rows: [row] } };
 }
 
-export async function readAttempt(
+/**
+ * An attempt to drive and its transaction, in one read (no lock: the answer is applied under the
+ * transaction's lock, re-checking the attempt's state). By id, or the transaction's latest attempt
+ * waiting for customer data.
+ */
+export async function attemptToDrive(
   knex: Knex,
-  id: string,
-  options: { lock?: boolean } = {},
-): Promise<AttemptRow | null> {
-  const query = knex('payment_attempts').where({ id }).first();
-  if (options.lock) void query.forUpdate();
+  which: { id: string } | { transactionId: string; state: 'awaiting_customer_data' },
+): Promise<{ attempt: AttemptRow; transaction: TransactionRow } | null> {
+  const query = knex('payment_attempts as a')
+    .join('transactions as t', 't.id', 'a.transaction_id')
+    .leftJoin('payment_sessions as s', 's.transaction_id', 't.id')
+    .first('a.*', knex.raw('row_to_json(t) as tx'), 's.id as session_id');
+  if ('id' in which) void query.where('a.id', which.id);
+  else
+    void query
+      .where({ 'a.transaction_id': which.transactionId, 'a.state': which.state })
+      .orderBy('a.attempt_number', 'desc');
   const row = await query;
-  return row ? toAttempt(row) : null;
+  if (!row) return null;
+  const tx = typeof row.tx === 'string' ? JSON.parse(row.tx) : row.tx;
+  return { attempt: toAttempt(row), transaction: toTransactionRow({ ...tx, session_id: row.session_id }) };
 }
 
-/** The latest attempt of a transaction waiting for customer data, if any. */
-export async function waitingAttempt(knex: Knex, transactionId: string): Promise<AttemptRow | null> {
-  const row = await knex('payment_attempts')
-    .where({ transaction_id: transactionId, state: 'awaiting_customer_data' })
-    .orderBy('attempt_number', 'desc')
-    .first();
-  return row ? toAttempt(row) : null;
-}
-
+/** Every attempt of a transaction, oldest first (read under the transaction's lock to be current). */
 export async function attemptsOf(trx: Knex.Transaction, transactionId: string): Promise<AttemptRow[]> {
   const rows = await trx('payment_attempts')
     .where({ transaction_id: transactionId })
@@ -96,27 +102,40 @@ export async function attemptsOf(trx: Knex.Transaction, transactionId: string): 
   return rows.map(toAttempt);
 }
 
-export async function findAttemptByReference(
+/**
+ * The attempt a provider callback names (by the provider's reference, or our attempt id when the
+ * provider echoes it) and its transaction, read under the transaction's row lock, in one statement.
+ * The attempt's columns may predate the lock (only the transaction row is re-read after waiting for
+ * it); which transaction an attempt belongs to never changes, so the lock is the right one — read the
+ * attempts again under it for their current state. Null: no such attempt (yet).
+ */
+export async function lockTransactionOfAttempt(
   trx: Knex.Transaction,
   providerId: string,
   providerReference: string,
   attemptId: string | null,
-): Promise<AttemptRow | null> {
-  const row = await trx('payment_attempts')
-    .where({ provider_id: providerId, provider_reference: providerReference })
-    .modify((q) => (attemptId ? q.orWhere({ id: attemptId, provider_id: providerId }) : q))
-    .first();
-  return row ? toAttempt(row) : null;
+): Promise<{ attempt: AttemptRow; transaction: TransactionRow } | null> {
+  const row = await trx('payment_attempts as a')
+    .join('transactions as t', 't.id', 'a.transaction_id')
+    .leftJoin('payment_sessions as s', 's.transaction_id', 't.id')
+    .where('a.provider_id', providerId)
+    .andWhere((q) =>
+      attemptId
+        ? q.where('a.provider_reference', providerReference).orWhere('a.id', attemptId)
+        : q.where('a.provider_reference', providerReference),
+    )
+    .forUpdate('t')
+    .first('t.*', 's.id as session_id', trx.raw('row_to_json(a) as attempt'));
+  if (!row) return null;
+  const attempt = typeof row.attempt === 'string' ? JSON.parse(row.attempt) : row.attempt;
+  return { attempt: toAttempt(attempt), transaction: toTransactionRow(row) };
 }
 
-export async function recordAttemptUpdate(
-  trx: Knex.Transaction,
-  id: string,
-  update: AttemptUpdate,
-): Promise<void> {
-  await trx('payment_attempts')
-    .where({ id })
-    .update({
+/** The provider's answer on the attempt row (written with the decision's facts, see handlers/record.ts). */
+export function attemptUpdate(trx: Knex.Transaction, id: string, update: AttemptUpdate): RowUpdate {
+  return {
+    table: 'payment_attempts',
+    set: {
       state: update.state,
       outcome: update.outcome,
       failure_kind: update.failureKind,
@@ -124,11 +143,13 @@ export async function recordAttemptUpdate(
       outcome_unknown: update.outcomeUnknown,
       provider_reference: update.providerReference,
       finished_at: update.state === 'awaiting_customer_data' ? null : trx.fn.now(),
-    });
+    },
+    where: { id },
+  };
 }
 
-export async function setAttemptOutcome(trx: Knex.Transaction, id: string, outcome: string): Promise<void> {
-  await trx('payment_attempts').where({ id }).update({ outcome });
+export function attemptOutcomeUpdate(id: string, outcome: string): RowUpdate {
+  return { table: 'payment_attempts', set: { outcome }, where: { id } };
 }
 
 export function failuresOf(
@@ -139,42 +160,7 @@ export function failuresOf(
     .map((a) => ({ subMidId: a.subMidId, failureKind: a.failureKind as AttemptFailureKind }));
 }
 
-/**
- * Usage of every configured (SUB MID, window) pair, read once, so routing stays a pure function.
- * Every attempt counts (a provider counts requests, not successes) except ones refused before reaching it.
- */
-export async function loadVelocity(
-  knex: Knex,
-  windows: ReadonlyArray<{ subMidId: string; windowSeconds: number }>,
-  now: Date,
-): Promise<VelocityLookup> {
-  const usage = new Map<string, VelocityUsage>();
-  if (windows.length > 0) {
-    // One round trip for every (SUB MID, window) pair: this runs before each routing decision.
-    const pairs = windows.map(() => '(?::text, ?::int)').join(', ');
-    const { rows } = (await knex.raw(
-      `select w.sub_mid_id, w.window_seconds,
-              count(a.id)::int as count, coalesce(sum(a.amount_minor), 0)::bigint as amount
-         from (values ${pairs}) as w(sub_mid_id, window_seconds)
-         left join payment_attempts a
-           on a.sub_mid_id = w.sub_mid_id
-          and a.started_at > ?::timestamptz - make_interval(secs => w.window_seconds)
-          and (a.failure_kind is null or a.failure_kind not in ('velocity_limited', 'inactive_config'))
-        group by w.sub_mid_id, w.window_seconds`,
-      [...windows.flatMap((w) => [w.subMidId, w.windowSeconds]), now],
-    )) as { rows: Array<{ sub_mid_id: string; window_seconds: number; count: number; amount: string }> };
-    for (const row of rows) {
-      usage.set(`${row.sub_mid_id}/${row.window_seconds}`, {
-        count: Number(row.count),
-        amountMinor: Number(row.amount),
-      });
-    }
-  }
-  return (subMidId, windowSeconds) =>
-    usage.get(`${subMidId}/${windowSeconds}`) ?? { count: 0, amountMinor: 0 };
-}
-
-function toAttempt(row: Record<string, unknown>): AttemptRow {
+export function toAttempt(row: Record<string, unknown>): AttemptRow {
   return {
     id: row.id as string,
     transactionId: row.transaction_id as string,

@@ -1,5 +1,6 @@
 /** The orchestrator's reads and writes of transactions and their payment sessions. */
 import type { Knex } from 'knex';
+import type { RowUpdate } from '../../core/db/insert-all.js';
 import type { TransactionStatus } from '../../core/transactions/status.js';
 import type { SessionUpdate, TransactionSnapshot } from '../decisions/attempt-outcome.js';
 
@@ -10,6 +11,12 @@ export interface TransactionRow extends TransactionSnapshot {
   country: string | null;
   customer: Record<string, string>;
   sessionId: string;
+  /**
+   * The last sequence number of the transaction's facts. Only trustworthy on a row read under the lock
+   * (lockTransaction): then nobody else can allocate numbers before this DB transaction ends, so the
+   * next facts are numbered from here without asking the database again (see handlers/record.ts).
+   */
+  lastSequence: number;
 }
 
 /** Reads the transaction under a row lock: every writer of one transaction serialises here. */
@@ -19,7 +26,7 @@ export async function lockTransaction(trx: Knex.Transaction, id: string): Promis
     .where('t.id', id)
     .forUpdate('t')
     .first('t.*', 's.id as session_id');
-  return row ? toRow(row) : null;
+  return row ? toTransactionRow(row) : null;
 }
 
 export async function readTransaction(knex: Knex, id: string): Promise<TransactionRow | null> {
@@ -27,7 +34,7 @@ export async function readTransaction(knex: Knex, id: string): Promise<Transacti
     .leftJoin('payment_sessions as s', 's.transaction_id', 't.id')
     .where('t.id', id)
     .first('t.*', 's.id as session_id');
-  return row ? toRow(row) : null;
+  return row ? toTransactionRow(row) : null;
 }
 
 /** The transactions columns of a status change (written with the change's facts, see record.ts). */
@@ -39,23 +46,26 @@ export function statusColumns(
   return { status, status_reason: reason, updated_at: trx.fn.now() };
 }
 
-export async function updateSession(
+/** The update of the transaction's payment session (written with the decision's facts, see record.ts). */
+export function sessionUpdate(
   trx: Knex.Transaction,
   transactionId: string,
   update: SessionUpdate,
-): Promise<void> {
-  await trx('payment_sessions')
-    .where({ transaction_id: transactionId })
-    .update({
+): RowUpdate {
+  return {
+    table: 'payment_sessions',
+    set: {
       state: update.state,
       redirect_url: update.state === 'redirect_ready' ? update.redirectUrl : null,
       required_fields:
         update.state === 'customer_data_required' ? JSON.stringify(update.requiredFields) : null,
       updated_at: trx.fn.now(),
-    });
+    },
+    where: { transaction_id: transactionId },
+  };
 }
 
-function toRow(row: Record<string, unknown>): TransactionRow {
+export function toTransactionRow(row: Record<string, unknown>): TransactionRow {
   return {
     id: row.id as string,
     merchantId: row.merchant_id as string,
@@ -66,5 +76,6 @@ function toRow(row: Record<string, unknown>): TransactionRow {
     country: (row.customer_country as string | null) ?? null,
     customer: (row.customer_data as Record<string, string> | null) ?? {},
     sessionId: row.session_id as string,
+    lastSequence: Number(row.last_sequence),
   };
 }

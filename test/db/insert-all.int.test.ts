@@ -75,5 +75,46 @@ for (const driver of ['pglite', 'postgres'] as const) {
       ]).catch((e: unknown) => e);
       expect(String(error)).to.match(/plain values/);
     });
+
+    it('updates rows in the same statement and tells how many each update changed', async () => {
+      const knex = database.knex;
+      await knex('ia_parent').insert([
+        { id: 'u1', note: 'old' },
+        { id: 'u2', note: 'old', doc: null },
+      ]);
+      const result = await insertAll(knex, [{ table: 'ia_child', rows: [{ parent_id: 'u1', n: 10 }] }], {
+        updates: [
+          { table: 'ia_parent', set: { note: 'new', at: knex.fn.now() }, where: { id: 'u1', note: 'old' } },
+          {
+            table: 'ia_parent',
+            set: { note: knex.raw('note || ?', ['-x']) },
+            where: { id: 'u2', doc: null },
+          },
+          { table: 'ia_parent', set: { note: 'never' }, where: { id: 'u1', note: 'something else' } },
+        ],
+      });
+      expect(result.updated).to.deep.equal([1, 1, 0]);
+      const rows = await knex('ia_parent').whereIn('id', ['u1', 'u2']).orderBy('id');
+      expect(rows.map((r) => r.note)).to.deep.equal(['new', 'old-x']);
+      expect(rows[0].at).to.not.equal(null);
+      expect(await knex('ia_child').where({ n: 10 })).to.have.length(1);
+    });
+
+    it('rolls the updates back with the inserts when any row is refused', async () => {
+      const knex = database.knex;
+      await knex('ia_parent').insert({ id: 'u3', note: 'kept' });
+      const error = await insertAll(knex, [{ table: 'ia_child', rows: [{ parent_id: 'u3', n: 1 }] }], {
+        updates: [{ table: 'ia_parent', set: { note: 'changed' }, where: { id: 'u3' } }],
+      }).catch((e: unknown) => e);
+      expect(error).to.have.property('code', '23505');
+      expect((await knex('ia_parent').where({ id: 'u3' }).first()).note).to.equal('kept');
+    });
+
+    it('refuses an update without a condition', async () => {
+      const error = await insertAll(database.knex, [], {
+        updates: [{ table: 'ia_parent', set: { note: 'all' }, where: {} }],
+      }).catch((e: unknown) => e);
+      expect(String(error)).to.match(/needs columns to set and a condition/);
+    });
   });
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Database } from '../../adapters/db/index.js';
-import { loadVelocity } from '../../processor/store/attempts.js';
+import type { VelocityLookup } from '../../processor/routing/types.js';
+import { loadVelocity, lockForRouting } from '../../processor/store/velocity.js';
 import { createTestDatabase } from '../support/database.js';
 import { insertMerchant, insertTransaction } from '../support/fixtures.js';
 
@@ -46,20 +47,29 @@ for (const driver of ['pglite', 'postgres'] as const) {
       await attempt('eu-1', 300, 4000);
       await attempt('eu-1', 20, 9999, 'velocity_limited');
       await attempt('eu-2', 5, 700, 'inactive_config');
-      const usage = await loadVelocity(
-        knex,
-        [
-          { subMidId: 'eu-1', windowSeconds: 60 },
-          { subMidId: 'eu-1', windowSeconds: 3600 },
-          { subMidId: 'eu-2', windowSeconds: 60 },
-          { subMidId: 'unused', windowSeconds: 60 },
-        ],
-        now,
-      );
-      expect(usage('eu-1', 60)).to.deep.equal({ count: 2, amountMinor: 3500 });
-      expect(usage('eu-1', 3600)).to.deep.equal({ count: 3, amountMinor: 7500 });
-      expect(usage('eu-2', 60)).to.deep.equal({ count: 0, amountMinor: 0 });
-      expect(usage('unused', 60)).to.deep.equal({ count: 0, amountMinor: 0 });
+      const windows = [
+        { subMidId: 'eu-1', windowSeconds: 60 },
+        { subMidId: 'eu-1', windowSeconds: 3600 },
+        { subMidId: 'eu-2', windowSeconds: 60 },
+        { subMidId: 'unused', windowSeconds: 60 },
+      ];
+      const expectUsage = (usage: VelocityLookup) => {
+        expect(usage('eu-1', 60)).to.deep.equal({ count: 2, amountMinor: 3500 });
+        expect(usage('eu-1', 3600)).to.deep.equal({ count: 3, amountMinor: 7500 });
+        expect(usage('eu-2', 60)).to.deep.equal({ count: 0, amountMinor: 0 });
+        expect(usage('unused', 60)).to.deep.equal({ count: 0, amountMinor: 0 });
+      };
+      expectUsage(await loadVelocity(knex, windows, now));
+
+      // The same usage when read with the routed transaction's lock (DepositRequested), in one statement.
+      const routed = await insertTransaction(knex, merchantId);
+      await knex.transaction(async (trx) => {
+        const locked = await lockForRouting(trx, routed, windows, now);
+        expect(locked?.transaction).to.include({ id: routed, status: 'CREATED', lastSequence: 0 });
+        expectUsage(locked!.velocity);
+        const none = await lockForRouting(trx, routed, [], now);
+        expect(none!.velocity('eu-1', 60)).to.deep.equal({ count: 0, amountMinor: 0 });
+      });
     });
   });
 }
