@@ -103,7 +103,7 @@ export async function runWebhookDelivery(): Promise<void> {
     const dispatcherRate = (backlogReceipts.length / (performance.now() - started)) * 1000;
     knex.removeListener('query', countStatement);
     const threadBusy = Math.round(performance.eventLoopUtilization(loop).utilization * 100);
-    const statementsPerDelivery = Math.round(statements / Math.max(1, backlogReceipts.length));
+    const statementsPerDelivery = Math.round((statements / Math.max(1, backlogReceipts.length)) * 10) / 10;
     process.stderr.write(`${NAME}: HTTP step alone...\n`);
     const httpAlone = await sendAlone(knex, settings.backlog, dispatcherSettings);
 
@@ -171,7 +171,7 @@ export async function runWebhookDelivery(): Promise<void> {
       },
     );
     report.notes = [
-      `Hanging endpoints never answer; the dispatcher gives up after ${settings.timeoutMs} ms (WEBHOOK_TIMEOUT_MS; 10 s by default in production, shorter here to keep the run short) and retries later. At most ${dispatcherSettings.maxInFlightPerHost} attempts per endpoint are in flight; the rest are deferred through the broker's delay tiers, which is what keeps the other endpoints' slots free.`,
+      `Hanging endpoints never answer; the dispatcher gives up after ${settings.timeoutMs} ms (WEBHOOK_TIMEOUT_MS; 10 s by default in production, shorter here to keep the run short) and retries later. At most ${dispatcherSettings.maxInFlightPerHost} attempts per endpoint are in flight; the rest wait in memory in the endpoint's queue (WEBHOOK_MAX_QUEUED_PER_HOST, on message slots of their own), so they neither cycle through the broker nor take the other endpoints' slots.`,
       'Latency counts from the MerchantWebhookRequested event (written with the status change, like the processor does) to the endpoint having the body: outbox relay, broker, dispatcher and HTTP.',
     ];
   } finally {

@@ -29,7 +29,7 @@ export type {
 export { buildWebhookPayload, merchantSafeStatus, type WebhookPayload } from './payload.js';
 export { planAttempt, decideOutcome, type AttemptPlan, type OutcomeDecision } from './attempt-plan.js';
 export { WEBHOOK_ATTEMPTS_TOPIC, WEBHOOK_ATTEMPTS_GROUP } from './attempt-messages.js';
-export { HostLimiter, hostKey, deferDelay } from './host-limiter.js';
+export { HostGate, hostKey, deferDelay, type Admission, type HostGateLimits } from './host-gate.js';
 export {
   WebhookDispatcher,
   type WebhookDispatcherOptions,

@@ -1,5 +1,5 @@
 /** Prometheus metrics of the webhook dispatcher, on the process registry (core/observability/metrics.ts). */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { AttemptErrorClass, AttemptTrigger } from './model.js';
 
 /** What the dispatcher reports; every hook optional so tests can pass `{}`. */
@@ -13,8 +13,12 @@ export interface WebhookObserver {
   /** A delivery reached `delivered`; latency from the webhook request to the 2xx. */
   delivered?(info: { latencyMs: number }): void;
   exhausted?(): void;
-  /** An attempt was put back because its host had too many attempts in flight. */
+  /** An attempt was put back on the attempts topic: its host's in-memory queue was full (or shutdown). */
   deferred?(): void;
+  /** An attempt over its host's in-flight limit started waiting in memory for a free slot. */
+  queued?(): void;
+  /** Attempts now waiting in memory for busy hosts. */
+  waiting?(count: number): void;
 }
 
 export function webhookMetrics(registry: Registry): WebhookObserver {
@@ -44,7 +48,17 @@ export function webhookMetrics(registry: Registry): WebhookObserver {
   });
   const deferred = new Counter({
     name: 'webhook_attempts_deferred_total',
-    help: 'Attempts put back because their merchant host already had the maximum in flight',
+    help: 'Attempts put back on the attempts topic with a delay: their busy host already had a full in-memory queue',
+    registers: [registry],
+  });
+  const queued = new Counter({
+    name: 'webhook_attempts_queued_total',
+    help: 'Attempts that waited in memory because their merchant host already had the maximum in flight',
+    registers: [registry],
+  });
+  const waiting = new Gauge({
+    name: 'webhook_attempts_waiting',
+    help: 'Attempts waiting in memory for a busy merchant host',
     registers: [registry],
   });
   return {
@@ -55,5 +69,7 @@ export function webhookMetrics(registry: Registry): WebhookObserver {
     delivered: ({ latencyMs }) => latency.observe(Math.max(0, latencyMs) / 1000),
     exhausted: () => exhausted.inc(),
     deferred: () => deferred.inc(),
+    queued: () => queued.inc(),
+    waiting: (count) => waiting.set(count),
   };
 }

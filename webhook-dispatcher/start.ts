@@ -5,9 +5,10 @@
 import type { Knex } from 'knex';
 import type { Broker, Subscription } from '../core/broker/index.js';
 import type { Logger } from '../core/logger.js';
-import { BUSINESS_EVENTS_TOPIC, CONSUMER_GROUPS } from '../core/streams.js';
+import { BUSINESS_EVENTS_TOPIC, CONSUMER_GROUPS, EVENT_HEADERS } from '../core/streams.js';
 import { WEBHOOK_ATTEMPTS_GROUP, WEBHOOK_ATTEMPTS_TOPIC } from './attempt-messages.js';
 import {
+  DEFAULT_MAX_QUEUED,
   WebhookDispatcher,
   type WebhookDispatcherOptions,
   type WebhookDispatcherSettings,
@@ -58,22 +59,28 @@ export async function startWebhookDispatcher(
   await broker.ensureTopics([eventsTopic, attemptsTopic]);
   // Declared before anything can publish resend requests or retries (Pub/Sub drops messages otherwise).
   await broker.ensureSubscription(attemptsTopic, attemptsGroup);
+  // Attempts waiting in memory for a busy host hold their message (it is acknowledged once recorded):
+  // they get slots of their own on top of the working concurrency, so waiting never takes a slot
+  // from a healthy host (host-gate.ts).
+  const concurrency = settings.concurrency + (settings.maxQueued ?? DEFAULT_MAX_QUEUED);
   const subscriptions: Subscription[] = [];
   subscriptions.push(
     await broker.subscribe(
-      { topic: attemptsTopic, group: attemptsGroup, concurrency: settings.concurrency },
+      { topic: attemptsTopic, group: attemptsGroup, concurrency },
       // Attempts and business events are keyed by transaction id: every line logged carries it.
       (message) =>
         withLogContext({ transactionId: message.key }, () => dispatcher.handleAttemptMessage(message)),
     ),
   );
   subscriptions.push(
-    await broker.subscribe(
-      { topic: eventsTopic, group: eventsGroup, concurrency: settings.concurrency },
-      (message) =>
-        withLogContext({ transactionId: message.key, eventId: message.headers['event-id'] }, () =>
-          dispatcher.handleBusinessEvent(message),
-        ),
+    await broker.subscribe({ topic: eventsTopic, group: eventsGroup, concurrency }, (message) =>
+      // Most business events are not webhook requests: skipped before any per-message work.
+      message.headers[EVENT_HEADERS.eventType] !== 'MerchantWebhookRequested'
+        ? Promise.resolve()
+        : withLogContext(
+            { transactionId: message.key, eventId: message.headers[EVENT_HEADERS.eventId] },
+            () => dispatcher.handleBusinessEvent(message),
+          ),
     ),
   );
   let stopped: Promise<void> | undefined;
@@ -81,6 +88,8 @@ export async function startWebhookDispatcher(
     dispatcher,
     stop: (timeoutMs) => {
       stopped ??= (async () => {
+        // Attempts waiting for a busy host go back on the attempts topic instead of holding up the stop.
+        dispatcher.close();
         for (const subscription of [...subscriptions].reverse()) await subscription.stop(timeoutMs);
       })();
       return stopped;

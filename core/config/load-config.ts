@@ -71,6 +71,9 @@ export interface WebhooksConfig {
   retryScheduleMs: number[];
   timeoutMs: number;
   maxInFlightPerHost: number;
+  /** Attempts waiting in memory for one busy host / for busy hosts in all, before deferring via the broker. */
+  maxQueuedPerHost: number;
+  maxQueued: number;
   concurrency: number;
   allowHttp: boolean;
   /** Non-public address classes webhook URLs may resolve to (tests, local demo). */
@@ -294,7 +297,19 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; de
     name: 'WEBHOOK_MAX_IN_FLIGHT_PER_HOST',
     default: '4',
     description:
-      'Webhook attempts one dispatcher process runs at once to one merchant host; more wait on the attempts topic',
+      'Webhook attempts one dispatcher process runs at once to one merchant host; more wait in memory (WEBHOOK_MAX_QUEUED_PER_HOST)',
+  },
+  {
+    name: 'WEBHOOK_MAX_QUEUED_PER_HOST',
+    default: '64',
+    description:
+      'Webhook attempts waiting in memory for one merchant host at its in-flight limit; beyond it they are deferred via the attempts topic',
+  },
+  {
+    name: 'WEBHOOK_MAX_QUEUED',
+    default: '256',
+    description:
+      'Webhook attempts waiting in memory for busy merchant hosts in all (each subscription gets this many extra message slots)',
   },
   {
     name: 'WEBHOOK_CONCURRENCY',
@@ -532,6 +547,8 @@ function webhooks(env: Env, demo: boolean): WebhooksConfig {
     retryScheduleMs,
     timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, { min: 100, max: 120_000 }),
     maxInFlightPerHost: int(env, 'WEBHOOK_MAX_IN_FLIGHT_PER_HOST', 4, { min: 1, max: 1000 }),
+    maxQueuedPerHost: int(env, 'WEBHOOK_MAX_QUEUED_PER_HOST', 64, { min: 0, max: 100_000 }),
+    maxQueued: int(env, 'WEBHOOK_MAX_QUEUED', 256, { min: 0, max: 100_000 }),
     concurrency: int(env, 'WEBHOOK_CONCURRENCY', 32, { min: 1, max: 1000 }),
     allowHttp: bool(env, 'WEBHOOK_ALLOW_HTTP', demo),
     allowAddresses,

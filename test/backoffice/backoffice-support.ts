@@ -23,7 +23,8 @@ import { attemptStartedFact, decideAttemptOutcome } from '../../processor/decisi
 import { statusChangeFacts } from '../../processor/decisions/status-change.js';
 import type { PlannedCandidate } from '../../processor/routing/types.js';
 import { encodeEvent, isEventOf, type PlatformEvent } from '../../schemas/index.js';
-import { createDelivery, recordAttempt } from '../../webhook-dispatcher/delivery-store.js';
+import { recordAttempt } from '../../webhook-dispatcher/attempt-recorder.js';
+import { createDelivery } from '../../webhook-dispatcher/delivery-store.js';
 import { openApiChecker } from '../support/openapi.js';
 import { insertTransaction } from '../support/fixtures.js';
 

@@ -5,7 +5,7 @@ import { NonRetryableError } from '../../core/errors.js';
 import { attemptFacts } from '../../webhook-dispatcher/attempt-facts.js';
 import { attemptMessage, parseAttemptMessage } from '../../webhook-dispatcher/attempt-messages.js';
 import { decideOutcome, planAttempt } from '../../webhook-dispatcher/attempt-plan.js';
-import { deferDelay, HostLimiter, hostKey } from '../../webhook-dispatcher/host-limiter.js';
+import { deferDelay, hostKey } from '../../webhook-dispatcher/host-gate.js';
 import type { AttemptCommand, AttemptResult, Delivery } from '../../webhook-dispatcher/model.js';
 import { buildWebhookPayload, merchantSafeStatus } from '../../webhook-dispatcher/payload.js';
 import { DEFAULT_WEBHOOK_SCHEDULE_MS } from '../../webhook-dispatcher/retry-schedule.js';
@@ -245,27 +245,28 @@ describe('webhook attempt messages and isolation helpers', () => {
     expect(() => parseAttemptMessage(Buffer.from('{"deliveryId":1}'))).to.throw(NonRetryableError);
   });
 
-  it('limits attempts per host and frees the slot once', () => {
-    const limiter = new HostLimiter(2);
-    const key = hostKey('https://Merchant.example/a');
-    expect(key).to.equal(hostKey('https://merchant.example:443/b'));
-    const a = limiter.tryAcquire(key)!;
-    const b = limiter.tryAcquire(key)!;
-    expect(limiter.tryAcquire(key)).to.equal(null);
-    expect(limiter.tryAcquire(hostKey('https://other.example/'))).to.not.equal(null);
-    a();
-    a();
-    expect(limiter.count(key)).to.equal(1);
-    expect(limiter.tryAcquire(key)).to.not.equal(null);
-    b();
+  it('keys hosts by host and port, and defers refused attempts with a doubling, capped delay', () => {
+    expect(hostKey('https://Merchant.example/a')).to.equal(hostKey('https://merchant.example:443/b'));
+    expect(hostKey('http://merchant.example/a')).to.equal('merchant.example:80');
     expect(deferDelay(1_000, 0, () => 0.5)).to.equal(1_000);
+    expect(deferDelay(1_000, 2, () => 0.5)).to.equal(4_000);
     expect(deferDelay(1_000, 50, () => 0.5)).to.equal(30_000);
   });
 
   it('configures the documented default schedule and refuses bad values', () => {
     const config = loadConfig({ DEMO: 'off' });
     expect(config.webhooks.retryScheduleMs).to.deep.equal(DEFAULT_WEBHOOK_SCHEDULE_MS);
-    expect(config.webhooks).to.include({ allowHttp: false, timeoutMs: 10_000 });
+    expect(config.webhooks).to.include({
+      allowHttp: false,
+      timeoutMs: 10_000,
+      maxInFlightPerHost: 4,
+      maxQueuedPerHost: 64,
+      maxQueued: 256,
+    });
+    expect(
+      loadConfig({ WEBHOOK_MAX_QUEUED_PER_HOST: '0', WEBHOOK_MAX_QUEUED: '10' }).webhooks,
+      'queues can be turned off (every over-limit attempt deferred via the broker)',
+    ).to.include({ maxQueuedPerHost: 0, maxQueued: 10 });
     expect(config.webhooks.allowAddresses).to.deep.equal([]);
     expect(
       loadConfig({ WEBHOOK_RETRY_SCHEDULE_MS: '10,20', WEBHOOK_ALLOWED_ADDRESS_CLASSES: 'loopback' })

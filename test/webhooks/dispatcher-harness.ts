@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { createEmbeddedTransport } from '../../adapters/broker/embedded/index.js';
 import { createKafkaTransport } from '../../adapters/broker/kafka/index.js';
+import { createPubSubTransport } from '../../adapters/broker/pubsub/index.js';
 import type { Database } from '../../adapters/db/index.js';
 import { EventBus, type Broker, type Transport } from '../../core/broker/index.js';
 import { silentLogger } from '../../core/logger.js';
@@ -59,13 +60,29 @@ export const TARGETS: DispatcherTarget[] = [
         logger: silentLogger,
       }),
   },
+  {
+    name: 'Pub/Sub emulator',
+    driver: 'postgres',
+    available: () => !!backendEnv.pubsubEmulatorHost,
+    transport: () =>
+      createPubSubTransport({
+        projectId: 'webhook-test',
+        emulatorHost: backendEnv.pubsubEmulatorHost!,
+        logger: silentLogger,
+      }),
+  },
 ];
 
-/** Three attempts (two retries ~100 ms and ~200 ms apart); slots small enough to prove isolation. */
+/**
+ * Three attempts (two retries ~100 ms and ~200 ms apart); slots and host queues small enough to prove
+ * isolation: 2 attempts in flight per host, 2 more waiting in memory, the rest deferred via the broker.
+ */
 export const TEST_SETTINGS: WebhookDispatcherSettings = {
   retryScheduleMs: [100, 200],
   timeoutMs: 30_000,
   maxInFlightPerHost: 2,
+  maxQueuedPerHost: 2,
+  maxQueued: 100,
   concurrency: 4,
   allowHttp: true,
   allowAddresses: ['loopback'],
@@ -82,6 +99,8 @@ export interface Harness {
   receivers: MerchantReceiver[];
   /** Fault injection for crash-safety tests. */
   faults: { failNextAttemptPublish: boolean };
+  /** Stops the dispatcher (as on SIGTERM) and starts a new one in the same consumer groups. */
+  restartDispatcher(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -112,17 +131,24 @@ export async function startHarness(context: Mocha.Context, target: DispatcherTar
     }
     return bus.publish(topic, messages, options);
   };
-  const running = await startWebhookDispatcher({
-    knex: database.knex,
-    broker: dispatcherBroker,
-    logger: silentLogger,
-    settings: TEST_SETTINGS,
-    observer: webhookMetrics(metrics.registry),
-    eventsTopic: topics.events,
-    eventsGroup: uniqueName('webhook-dispatcher'),
-    attemptsTopic: topics.attempts,
-    attemptsGroup: uniqueName('webhook-dispatcher-attempts'),
-  });
+  const observer = webhookMetrics(metrics.registry);
+  const groups = {
+    events: uniqueName('webhook-dispatcher'),
+    attempts: uniqueName('webhook-dispatcher-attempts'),
+  };
+  const startDispatcher = () =>
+    startWebhookDispatcher({
+      knex: database.knex,
+      broker: dispatcherBroker,
+      logger: silentLogger,
+      settings: TEST_SETTINGS,
+      observer,
+      eventsTopic: topics.events,
+      eventsGroup: groups.events,
+      attemptsTopic: topics.attempts,
+      attemptsGroup: groups.attempts,
+    });
+  let running = await startDispatcher();
   const relay = new OutboxRelay({
     knex: database.knex,
     listen: (channel, onNotify) => database.listen(channel, onNotify),
@@ -132,7 +158,7 @@ export async function startHarness(context: Mocha.Context, target: DispatcherTar
   });
   await relay.start();
   const receivers: MerchantReceiver[] = [];
-  return {
+  const harness: Harness = {
     database,
     knex: database.knex,
     bus,
@@ -141,6 +167,11 @@ export async function startHarness(context: Mocha.Context, target: DispatcherTar
     topics,
     receivers,
     faults,
+    restartDispatcher: async () => {
+      await running.stop(500);
+      running = await startDispatcher();
+      harness.running = running;
+    },
     stop: async () => {
       await running.stop(2_000);
       await relay.stop();
@@ -149,6 +180,7 @@ export async function startHarness(context: Mocha.Context, target: DispatcherTar
       await release();
     },
   };
+  return harness;
 }
 
 export interface TestMerchant {

@@ -81,6 +81,14 @@ export class MerchantReceiver {
     return this.hanging.size;
   }
 
+  /** Answers the longest-held request, if any. */
+  releaseOne(status = 200): void {
+    const [res] = this.hanging;
+    if (!res) return;
+    this.hanging.delete(res);
+    res.writeHead(status).end();
+  }
+
   /** Answers every held request. */
   release(status = 200): void {
     for (const res of this.hanging) res.writeHead(status).end();
