@@ -20,7 +20,7 @@ import { startTestPlatform, type TestPlatform } from '../test/support/platform.j
 import { runHttpLoad, type Completion, type LoadResult } from './support/http-load.js';
 import { createBenchSchema } from './support/postgres.js';
 import { unlimitedRoutingRules } from './support/routing-rules.js';
-import { envNumber, phaseSeconds } from './support/settings.js';
+import { envNumber, envRates, phaseSeconds } from './support/settings.js';
 import { describeLatency, summarize, type LatencySummary } from './support/stats.js';
 import { goal, newReport, saveReport, skipReport, type BenchReport } from './report.js';
 
@@ -33,7 +33,8 @@ interface Target {
 }
 
 interface Settings {
-  rate: number;
+  /** Deposits per second of each measured run (BENCH_FLOW_RATES). */
+  rates: number[];
   phaseSeconds: number;
   autoCompleteMs: number;
   settleSeconds: number;
@@ -43,7 +44,7 @@ export async function runFlowLatency(): Promise<void> {
   const baseUrl = process.env.TEST_DATABASE_URL;
   if (!baseUrl) return skipReport(NAME, 'TEST_DATABASE_URL is not set (source scripts/services/env.sh)');
   const settings: Settings = {
-    rate: envNumber('BENCH_FLOW_RATE', 20),
+    rates: envRates('BENCH_FLOW_RATES', [200, 30]),
     phaseSeconds: phaseSeconds(),
     autoCompleteMs: envNumber('BENCH_FLOW_AUTO_COMPLETE_MS', 500),
     settleSeconds: envNumber('BENCH_FLOW_SETTLE_SECONDS', 60),
@@ -67,8 +68,10 @@ export async function runFlowLatency(): Promise<void> {
   const routing = await unlimitedRoutingRules();
   try {
     for (const target of targets) {
-      process.stderr.write(`${NAME}: ${target.name} at ${settings.rate}/s...\n`);
-      await measure(baseUrl, target, settings, routing.file, report);
+      for (const rate of settings.rates) {
+        process.stderr.write(`${NAME}: ${target.name} at ${rate}/s...\n`);
+        await measure(baseUrl, target, rate, settings, routing.file, report);
+      }
     }
   } finally {
     await routing.remove();
@@ -84,6 +87,7 @@ export async function runFlowLatency(): Promise<void> {
 async function measure(
   baseUrl: string,
   target: Target,
+  rate: number,
   settings: Settings,
   rulesFile: string,
   report: BenchReport,
@@ -115,18 +119,18 @@ async function measure(
         },
       });
     const knex = platform.platform.database.knex;
-    const warmup = await run('warmup', Math.max(5, settings.rate / 10), 2_000);
+    const warmup = await run('warmup', Math.max(5, rate / 10), 2_000);
     await settle(knex, `${prefix}-warmup-`, warmup.ok, 30_000);
     let statements = 0;
     const countStatement = () => void statements++;
     knex.on('query', countStatement);
-    const load = await run('m', settings.rate, settings.phaseSeconds * 1000);
+    const load = await run('m', rate, settings.phaseSeconds * 1000);
     const settled = await settle(knex, `${prefix}-m-`, load.ok, settings.settleSeconds * 1000);
     knex.removeListener('query', countStatement);
     // What one payment costs the database, end to end (the settle polls are a few dozen of these).
     const statementsPerPayment = Math.round(statements / Math.max(1, settled.approved));
     const flows = await readFlows(knex, `${prefix}-m-`, load.completions ?? []);
-    addRows(report, target.name, settings, load, settled, flows, statementsPerPayment);
+    addRows(report, `${target.name}, ${rate}/s`, rate, load, settled, flows, statementsPerPayment);
   } finally {
     await platform?.stop();
     await db.drop();
@@ -196,7 +200,7 @@ async function readFlows(knex: Knex, prefix: string, completions: readonly Compl
 function addRows(
   report: BenchReport,
   target: string,
-  settings: Settings,
+  rate: number,
   load: LoadResult,
   settled: { approved: number; waitedMs: number },
   flows: Flows,
@@ -235,7 +239,7 @@ function addRows(
       note: describeLatency(relay),
       detail: {
         ...relay,
-        offeredPerSecond: settings.rate,
+        offeredPerSecond: rate,
         statementsPerPayment,
         load: { ...load, completions: undefined },
         settled,

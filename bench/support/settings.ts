@@ -10,6 +10,16 @@ export function envNumber(name: string, fallback: number): number {
   return value;
 }
 
+/** A comma list of positive rates (e.g. BENCH_FLOW_RATES=200,30). */
+export function envRates(name: string, fallback: number[]): number[] {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const rates = raw.split(',').map((part) => Number(part.trim()));
+  if (rates.some((rate) => !Number.isFinite(rate) || rate <= 0))
+    throw new Error(`${name} must be a comma list of positive numbers, got "${raw}"`);
+  return rates;
+}
+
 /** Seconds each measured phase runs (BENCH_PHASE_SECONDS, default 6). */
 export function phaseSeconds(): number {
   return envNumber('BENCH_PHASE_SECONDS', 6);
