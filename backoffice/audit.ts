@@ -4,6 +4,7 @@
  * the answer is sent — no audit row, no data. Refusals of privileged actions are recorded too. The table
  * is append-only (a trigger refuses updates and deletes; see migration 0007).
  */
+import { storableText } from '../core/storable-text.js';
 import type { Knex } from 'knex';
 import type { Principal } from './principal.js';
 
@@ -43,11 +44,14 @@ export async function recordAudit(
     actor_kind: actor.principal.kind,
     action: entry.action,
     target_type: entry.target.type,
-    target_id: entry.target.id,
+    // Targets and details may quote the request (ids from the URL): hostile text must still be stored.
+    target_id: storableText(entry.target.id),
     transaction_id: entry.transactionId,
     merchant_id: entry.merchantId,
     outcome: entry.outcome,
-    detail: JSON.stringify({ tokenId: actor.principal.tokenId, ...entry.detail }),
+    detail: JSON.stringify({ tokenId: actor.principal.tokenId, ...entry.detail }, (_key, value: unknown) =>
+      typeof value === 'string' ? storableText(value) : value,
+    ),
     request_id: actor.requestId,
     client_ip: actor.clientIp,
   });

@@ -187,7 +187,15 @@ for (const driver of DRIVERS) {
           });
           expectHandled(answer, what);
         }),
-        { numRuns: runsFor(driver, 150) },
+        {
+          numRuns: runsFor(driver, 150),
+          // Found by CI: an id with NUL reached the audit row of a refused resend (jsonb refuses \u0000).
+          examples: [
+            [`${API}/transactions/%00/webhooks/wh_1/resend`, 'POST', false],
+            [`${API}/transactions/${transactionId}/webhooks/%00/resend`, 'POST', false],
+            [`${API}/transactions/%ED%A0%80/webhooks/wh_1/resend`, 'POST', false],
+          ],
+        },
       );
       await expectAlive(t.url);
     });
