@@ -1,8 +1,9 @@
 /**
  * Runs Debian's `pgbench` with a custom script as a same-run database baseline, and reads its
  * per-transaction log (`-l`) for latency percentiles. Connects with the same URL and search_path
- * (schema) as the code it is compared with; `-M extended` matches node-postgres (unnamed statements,
- * parse/bind/execute per query).
+ * (schema) as the code it is compared with; `-M prepared` matches how the platform sends its hot
+ * writes (node-postgres named statements, core/db/insert-all.ts: parsed once per connection, then
+ * bind/execute per query).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -58,7 +59,7 @@ export async function runPgbench(run: PgbenchRun): Promise<PgbenchResult> {
     const args = [
       '-n',
       '-M',
-      'extended',
+      'prepared',
       '-f',
       scriptFile,
       '-c',
