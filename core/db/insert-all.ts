@@ -13,8 +13,8 @@
  * a guarded row did not match. All parts see the same snapshot and run in an unspecified order, so no two
  * parts may touch the same row, and no part may depend on another's effect.
  */
-import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
+import { nameForText, prepared } from './prepared.js';
 
 export interface TableRows {
   table: string;
@@ -49,10 +49,12 @@ export async function insertAll(
 ): Promise<InsertAllResult> {
   const statement = insertAllStatement(inserts, options);
   if (!statement) return { updated: [] };
-  const query = db.raw(statement.sql, statement.bindings);
-  // On node-postgres, a named (prepared) statement per shape: the server parses and plans it once per
-  // connection, and each call sends only its values instead of the whole SQL text again.
-  if (isNodePostgres(db)) query.options({ name: statementName(statement.sql) });
+  // A named statement per shape (core/db/prepared.ts): parsed once per connection, then values only.
+  const query = prepared(
+    db,
+    db.raw(statement.sql, statement.bindings),
+    nameForText('insert_all', statement.sql),
+  );
   const result = (await query) as { rows: Record<string, unknown>[] };
   const row = result.rows[0] ?? {};
   return { updated: (options.updates ?? []).map((_, index) => Number(row[`u${index}`] ?? 0)) };
@@ -104,23 +106,6 @@ function updateSql(update: RowUpdate, bindings: Knex.Value[]): string {
   });
   return `update ${quote(update.table)} set ${assignments.join(', ')} where ${conditions.join(' and ')} returning 1`;
 }
-
-function isNodePostgres(db: Knex | Knex.Transaction): boolean {
-  return (db.client as { config?: { client?: unknown } }).config?.client === 'pg';
-}
-
-/** A prepared statement's name for its text (node-postgres refuses one name for two texts). */
-function statementName(sql: string): string {
-  let name = statementNames.get(sql);
-  if (name === undefined) {
-    name = `insert_all_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
-    if (statementNames.size >= STATEMENT_CACHE_SIZE) statementNames.clear();
-    statementNames.set(sql, name);
-  }
-  return name;
-}
-
-const statementNames = new Map<string, string>();
 
 function isSql(value: unknown): value is { toSQL(): { sql: string; bindings: readonly unknown[] } } {
   return typeof value === 'object' && value !== null && 'toSQL' in value;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Broker, Headers } from '../broker/index.js';
 import { PartitionLeases } from '../db/partition-leases.js';
+import { prepared } from '../db/prepared.js';
 import type { Logger } from '../logger.js';
 import { OUTBOX_BUCKETS, OUTBOX_CHANNEL } from './writer.js';
 
@@ -120,8 +121,10 @@ export class OutboxRelay {
    */
   private async relayBatch(): Promise<number> {
     const { knex, broker } = this.options;
-    const { rows } = (await knex.raw(
-      `select o.id, o.topic, o.key, o.payload, o.headers
+    const { rows } = (await prepared(
+      knex,
+      knex.raw(
+        `select o.id, o.topic, o.key, o.payload, o.headers
          from partition_leases l
          cross join lateral (
            select id, topic, key, payload, headers from outbox
@@ -130,7 +133,9 @@ export class OutboxRelay {
          ) o
         where l.group_name = ? and l.scope = ? and l.owner = ? and l.expires_at > now()
         order by o.id limit ?`,
-      [this.batchSize, LEASE_GROUP, LEASE_SCOPE, this.member, this.batchSize],
+        [this.batchSize, LEASE_GROUP, LEASE_SCOPE, this.member, this.batchSize],
+      ),
+      'outbox_relay_read',
     )) as { rows: OutboxRow[] };
     if (rows.length === 0) return 0;
     // Topics are independent streams: publish them side by side, each in id order.

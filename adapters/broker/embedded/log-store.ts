@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Headers, OutgoingMessage } from '../../../core/broker/index.js';
+import { prepared } from '../../../core/db/prepared.js';
 import { partitionFor } from '../../../core/partitioning.js';
 
 /** Wake-up channel: every publish NOTIFYs it with the topic name when its transaction commits. */
@@ -35,6 +36,11 @@ export interface StoredMessage {
 /** SQL of the embedded log: topics, appends in commit order, reads and group offsets. */
 export class LogStore {
   constructor(private readonly knex: Knex) {}
+
+  /** A hot statement of constant text, sent as the named statement `name` (core/db/prepared.ts). */
+  private run(name: string, sql: string, bindings: readonly Knex.Value[]): Knex.Raw {
+    return prepared(this.knex, this.knex.raw(sql, bindings), name);
+  }
 
   /**
    * Creates `topic` with `partitions` partitions unless it exists (its partition count never changes:
@@ -89,9 +95,9 @@ export class LogStore {
       columns.headers.push(JSON.stringify(message.headers ?? {}));
     }
     const partitionList = [...counts.keys()].sort((a, b) => a - b);
-    await this.knex
-      .raw(
-        `with locked as (
+    await this.run(
+      'broker_append',
+      `with locked as (
          select partition from broker_partitions
          where topic = ? and partition = any(?::int[])
          order by partition
@@ -114,30 +120,29 @@ export class LogStore {
        select 1 / (case when (select count(*) from reserved) = ? then 1 else 0 end) as complete,
               (select count(*) from appended) as appended,
               pg_notify(?, ?)`,
-        [
-          topic,
-          partitionList,
-          partitionList,
-          partitionList.map((p) => counts.get(p)!),
-          topic,
-          topic,
-          columns.partition,
-          columns.index,
-          columns.key,
-          columns.value,
-          columns.headers,
-          partitionList.length,
-          NOTIFY_CHANNEL,
-          topic,
-        ],
-      )
-      .catch((error: unknown) => {
-        if ((error as { code?: string }).code === DIVISION_BY_ZERO)
-          throw new Error(
-            `embedded broker: topic ${topic} lacks some of partitions ${partitionList.join(', ')}`,
-          );
-        throw error;
-      });
+      [
+        topic,
+        partitionList,
+        partitionList,
+        partitionList.map((p) => counts.get(p)!),
+        topic,
+        topic,
+        columns.partition,
+        columns.index,
+        columns.key,
+        columns.value,
+        columns.headers,
+        partitionList.length,
+        NOTIFY_CHANNEL,
+        topic,
+      ],
+    ).catch((error: unknown) => {
+      if ((error as { code?: string }).code === DIVISION_BY_ZERO)
+        throw new Error(
+          `embedded broker: topic ${topic} lacks some of partitions ${partitionList.join(', ')}`,
+        );
+      throw error;
+    });
   }
 
   /** Up to `limit` messages of one partition from `fromOffset` on, in offset order. */
@@ -156,7 +161,8 @@ export class LogStore {
     limitPerPartition: number,
   ): Promise<StoredMessage[]> {
     if (positions.length === 0) return [];
-    const result = await this.knex.raw(
+    const result = await this.run(
+      'broker_read',
       `select m.partition, m."offset", m.key, m.value, m.headers, m.published_at
        from unnest(?::int[], ?::bigint[]) as f(partition, position)
        cross join lateral (
@@ -217,7 +223,8 @@ export class LogStore {
     offset: bigint,
     member: string,
   ): Promise<boolean> {
-    const result = await this.knex.raw(
+    const result = await this.run(
+      'broker_commit',
       `insert into broker_group_offsets (group_name, topic, partition, committed)
        select ?, ?, ?, ? where exists (
          select 1 from partition_leases where group_name = ? and scope = ? and partition = ? and owner = ?)
@@ -240,7 +247,8 @@ export class LogStore {
     member: string,
   ): Promise<Set<number>> {
     if (offsets.length === 0) return new Set();
-    const result = await this.knex.raw(
+    const result = await this.run(
+      'broker_commit_many',
       `insert into broker_group_offsets (group_name, topic, partition, committed)
        select ?, ?, v.partition, v.committed
        from unnest(?::int[], ?::bigint[]) as v(partition, committed)
