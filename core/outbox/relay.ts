@@ -151,12 +151,11 @@ export class OutboxRelay {
         ),
       ),
     );
-    await knex('outbox')
-      .whereIn(
-        'id',
-        rows.map((r) => r.id),
-      )
-      .update({ published_at: knex.fn.now() });
+    await prepared(
+      knex,
+      knex.raw('update outbox set published_at = now() where id = any(?::bigint[])', [rows.map((r) => r.id)]),
+      'outbox_relay_mark',
+    );
     this.options.onPublished?.(rows.length);
     return rows.length;
   }
