@@ -42,6 +42,15 @@ export class RateLimiter {
     return this.decide(window, now);
   }
 
+  /**
+   * Takes back one request of `key` counted in the current window: for requests the server failed
+   * (e.g. its database was down), which must not use up what the client is allowed.
+   */
+  refund(key: string): void {
+    const window = this.current(key, this.clock());
+    if (window && window.count > 0) window.count--;
+  }
+
   private current(key: string, now: number): { startedAt: number; count: number } | undefined {
     const window = this.windows.get(key);
     if (window && now - window.startedAt >= this.rate.windowMs) {

@@ -158,9 +158,15 @@ export function hostedPageRoutes(options: HostedPageOptions): Router {
       throw new ProblemError(CROSS_ORIGIN);
     }
     if (!isWellFormedSessionToken(token)) throw new ProblemError(LINK_NOT_FOUND);
-    refuseWhenLimited(ctx, submissions.hit(hashSessionToken(token)));
+    const link = hashSessionToken(token);
+    refuseWhenLimited(ctx, submissions.hit(link));
     const values = await readValues(ctx, limits);
-    const result = await submitCustomerData(knex, token, values, clock());
+    // A submission the platform failed to process (e.g. its database was down: a 5xx) does not count:
+    // a customer retrying through an outage must not be locked out of their own payment for a minute.
+    const result = await submitCustomerData(knex, token, values, clock()).catch((error: unknown) => {
+      if (!(error instanceof ProblemError && error.problem.status < 500)) submissions.refund(link);
+      throw error;
+    });
     if (!result) {
       refuseWhenLimited(ctx, unknownToken(ctx));
       throw new ProblemError(LINK_NOT_FOUND);

@@ -328,6 +328,29 @@ for (const driver of ['pglite', 'postgres'] as const) {
       expect(await events(other.transactionId)).to.have.length(0);
     });
 
+    it('does not count submissions the platform failed to process against the link (no 429 after an outage)', async () => {
+      const limited = await startHostedServer({ knex: database.knex, limits: { submissionsPerMinute: 2 } });
+      try {
+        const session = await awaitingSession();
+        const post = () =>
+          fetch(`${limited.url}/pay/${session.token}/customer-data`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', origin: limited.url },
+            body: JSON.stringify({ values: { email: 'bad' } }),
+          });
+        // The sessions table is unreachable for a moment (like a database outage): every submission fails.
+        await database.knex.raw('alter table payment_sessions rename to payment_sessions_away');
+        try {
+          for (let i = 0; i < 3; i++) expect((await post()).status).to.be.at.least(500);
+        } finally {
+          await database.knex.raw('alter table payment_sessions_away rename to payment_sessions');
+        }
+        expect((await post()).status, 'the failed submissions used up nothing').to.equal(422);
+      } finally {
+        await limited.close();
+      }
+    });
+
     it('rate-limits one link and clients guessing links (429 with Retry-After)', async () => {
       const limited = await startHostedServer({
         knex: database.knex,

@@ -17,6 +17,16 @@ describe('hosted page: request guards', () => {
     expect(limiter.hit('a').allowed, 'a new window').to.equal(true);
   });
 
+  it('takes back a refunded request of the current window', () => {
+    const limiter = new RateLimiter({ limit: 1, windowMs: 1000 }, { clock: () => 0 });
+    expect(limiter.hit('a').allowed).to.equal(true);
+    limiter.refund('a');
+    expect(limiter.hit('a').allowed, 'the refunded request no longer counts').to.equal(true);
+    expect(limiter.hit('a').allowed).to.equal(false);
+    limiter.refund('unknown');
+    expect(limiter.hit('unknown').allowed, 'refunding a key never seen changes nothing').to.equal(true);
+  });
+
   it('keeps its memory bounded', () => {
     const limiter = new RateLimiter({ limit: 1, windowMs: 60_000 }, { maxKeys: 3, clock: () => 0 });
     for (const key of ['a', 'b', 'c', 'd']) limiter.hit(key);
