@@ -43,11 +43,6 @@ export interface AppendOptions {
   cause?: Pick<EventEnvelope, 'eventId' | 'correlationId'>;
   /** For facts caused by an external request (no cause event): the request's correlation id. */
   correlationId?: string;
-  /**
-   * Columns of the transactions row to change with the facts (e.g. `status`), written by the same
-   * UPDATE that allocates the sequence numbers: one statement less per state change.
-   */
-  set?: Record<string, unknown>;
 }
 
 /**
@@ -62,13 +57,10 @@ export async function appendFacts(
   facts: readonly Fact[],
   options: AppendOptions = {},
 ): Promise<PlatformEvent[]> {
-  if (facts.length === 0) {
-    if (options.set) await trx('transactions').where({ id: ref.transactionId }).update(options.set);
-    return [];
-  }
+  if (facts.length === 0) return [];
   const rows = await trx('transactions')
     .where({ id: ref.transactionId })
-    .update({ ...options.set, last_sequence: trx.raw('last_sequence + ?', [facts.length]) })
+    .increment('last_sequence', facts.length)
     .returning('last_sequence');
   if (rows.length === 0) throw new Error(`transaction ${ref.transactionId} does not exist`);
   const last = Number(rows[0].last_sequence ?? rows[0]);

@@ -345,8 +345,13 @@ export class EmbeddedConsumer implements TransportConsumer {
   }
 
   /** Commits every partition with progress, in one statement. */
-  private async commitAll(): Promise<void> {
-    const due = [...this.states.values()]
+  private commitAll(): Promise<void> {
+    return this.commit(...this.states.values());
+  }
+
+  /** Commits the partitions' contiguous completed prefixes, each only while this member holds its lease. */
+  private async commit(...states: PartitionState[]): Promise<void> {
+    const due = states
       .map((state) => ({ state, next: state.tracker.committable() }))
       .filter(
         (d): d is { state: PartitionState; next: bigint } =>
@@ -362,20 +367,6 @@ export class EmbeddedConsumer implements TransportConsumer {
     for (const { state, next } of due) {
       if (committed.has(state.partition) && next > state.lastCommitted) state.lastCommitted = next;
     }
-  }
-
-  /** Commits the partition's contiguous completed prefix, only while this member holds its lease. */
-  private async commit(state: PartitionState): Promise<void> {
-    const next = state.tracker.committable();
-    if (next === null || next <= state.lastCommitted) return;
-    const ok = await this.options.store.commit(
-      this.spec.group,
-      this.spec.topic,
-      state.partition,
-      next,
-      this.memberId,
-    );
-    if (ok && next > state.lastCommitted) state.lastCommitted = next;
   }
 
   private warn(message: string, error: unknown): void {

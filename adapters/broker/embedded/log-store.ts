@@ -215,30 +215,9 @@ export class LogStore {
     return row ? BigInt(row.committed) : 0n;
   }
 
-  /** Moves the group's position forward, only while `member` still holds the partition's lease. */
-  async commit(
-    group: string,
-    topic: string,
-    partition: number,
-    offset: bigint,
-    member: string,
-  ): Promise<boolean> {
-    const result = await this.run(
-      'broker_commit',
-      `insert into broker_group_offsets (group_name, topic, partition, committed)
-       select ?, ?, ?, ? where exists (
-         select 1 from partition_leases where group_name = ? and scope = ? and partition = ? and owner = ?)
-       on conflict (group_name, topic, partition)
-       do update set committed = greatest(broker_group_offsets.committed, excluded.committed)
-       returning committed`,
-      [group, topic, partition, offset.toString(), group, topic, partition, member],
-    );
-    return (result.rows as unknown[]).length > 0;
-  }
-
   /**
    * Commits several partitions' offsets in one statement, each only where `member` holds the
-   * partition's lease (as `commit` does for one); returns the partitions that were committed.
+   * partition's lease (committed offsets never move back); returns the partitions that were committed.
    */
   async commitMany(
     group: string,
