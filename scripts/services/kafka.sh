@@ -55,29 +55,49 @@ up() {
     log "kafka already running on 127.0.0.1:$KAFKA_PORT"
     return 0
   fi
+  stop_pid "$PIDFILE" kafka # a broker that lost its port (or a stale pid file) is replaced, not joined
   resolve_jars
   write_config
-  if [[ ! -f "$DIR/data/meta.properties" ]]; then
-    log "formatting kafka storage"
-    local id; id=$(java_kafka kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)
-    java_kafka kafka.tools.StorageTool format -t "$id" -c "$DIR/server.properties" --standalone >"$DIR/format.log" 2>&1 \
-      || fail_with_log "kafka storage format failed" "$DIR/format.log"
-  fi
+  # The broker is a disposable test service: every start formats empty storage. Tests create uniquely
+  # named topics, so kept storage only grows; at ~15k partition directories the broker ran out of file
+  # descriptors while loading them at start and shut down (CI stop 12).
+  rm -rf "$DIR/data"
+  log "formatting kafka storage"
+  local id; id=$(java_kafka kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)
+  java_kafka kafka.tools.StorageTool format -t "$id" -c "$DIR/server.properties" --standalone >"$DIR/format.log" 2>&1 \
+    || fail_with_log "kafka storage format failed" "$DIR/format.log"
   log "starting kafka"
+  : >"$DIR/kafka.log"
   setsid nohup java -Xmx768m -Xms256m -XX:+UseG1GC -Dlog4j2.configurationFile="$DIR/log4j2.xml" \
     -cp "$LIBS/*" kafka.Kafka "$DIR/server.properties" >"$LOG" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
-  wait_for_port 127.0.0.1 "$KAFKA_PORT" 120 || fail_with_log "kafka did not open port $KAFKA_PORT" "$DIR/kafka.log"
-  # The port opens before the broker can serve metadata; wait until a real admin request answers.
   local i
+  for ((i = 0; i < 600; i++)); do
+    port_open 127.0.0.1 "$KAFKA_PORT" && break
+    pid_alive "$PIDFILE" || kafka_failed "kafka exited before opening port $KAFKA_PORT"
+    sleep 0.2
+  done
+  port_open 127.0.0.1 "$KAFKA_PORT" || kafka_failed "kafka did not open port $KAFKA_PORT in 120 s"
+  # The port opens before the broker can serve metadata; wait until a real admin request answers.
   for ((i = 0; i < 60; i++)); do
-    if java_kafka org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --list >/dev/null 2>&1; then
+    if timeout 20 java -Xmx256m -cp "$LIBS/*" org.apache.kafka.tools.TopicCommand \
+      --bootstrap-server "127.0.0.1:$KAFKA_PORT" --list >/dev/null 2>&1; then
       log "kafka ready: 127.0.0.1:$KAFKA_PORT"
       return 0
     fi
+    pid_alive "$PIDFILE" || kafka_failed "kafka exited while starting"
     sleep 1
   done
-  fail_with_log "kafka did not answer admin requests" "$DIR/kafka.log"
+  kafka_failed "kafka did not answer admin requests"
+}
+
+# kafka_failed MESSAGE: the broker's own words (its log and stdout) go with the failure.
+kafka_failed() {
+  log "$1"
+  tail -n 40 "$DIR/kafka.log" >&2 2>/dev/null || true
+  tail -n 20 "$LOG" >&2 2>/dev/null || true
+  stop_pid "$PIDFILE" kafka
+  exit 1
 }
 
 down() { stop_pid "$PIDFILE" kafka; }
