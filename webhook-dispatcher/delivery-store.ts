@@ -1,6 +1,6 @@
 /**
  * The dispatcher's reads and the creation of deliveries, each ONE statement for a whole batch of
- * concurrent handlers (see batcher.ts; recording attempts is attempt-recorder.ts):
+ * concurrent handlers (see core/batching/batcher.ts; recording attempts is attempt-recorder.ts):
  *
  * - `readRequestContexts`: what a MerchantWebhookRequested needs from its transaction (body fields, the
  *   webhook URL falling back to the merchant default) plus the merchant's active signing secrets.

@@ -13,7 +13,7 @@
  * process died before publishing it). A request that reached the merchant but whose record was lost
  * is sent again: delivery is at-least-once and merchants deduplicate by `webhook-id`.
  *
- * Cost: concurrent handlers share their database work (batcher.ts): one statement reads the request
+ * Cost: concurrent handlers share their database work (core/batching/batcher.ts): one statement reads the request
  * contexts of many webhooks, one creates their deliveries, one transaction of five statements records
  * many attempts (attempt-recorder.ts).
  *
@@ -36,7 +36,7 @@ import {
   type RecordPolicy,
 } from './attempt-recorder.js';
 import { sendAttempt, type SenderOptions } from './attempt-sender.js';
-import { Batcher } from './batcher.js';
+import { Batcher } from '../core/batching/batcher.js';
 import {
   draftDelivery,
   insertDeliveries,

@@ -7,13 +7,15 @@
  * statement that writes all of it fails as a whole on that constraint, so of two concurrent identical
  * requests one inserts and the other (which waits for the first to commit) writes nothing and reads the
  * winner's row. Same request hash -> the original deposit again; a different hash -> conflict. A replay
- * therefore costs one refused statement plus one read; a new deposit (the common case) one statement.
+ * therefore costs one refused statement plus one read; a new deposit (the common case) one statement,
+ * shared with the deposits accepted at the same moment (deposit-writer.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AuthenticatedMerchant } from '../../core/merchants/index.js';
 import { insertAll } from '../../core/db/insert-all.js';
 import { OUTBOX_CHANNEL } from '../../core/outbox/index.js';
+import type { DepositWrite } from './deposit-writer.js';
 import {
   isTransactionStatus,
   journalEntries,
@@ -49,7 +51,15 @@ export interface AcceptDepositInput {
   correlationId: string;
 }
 
-export async function acceptDeposit(knex: Knex, input: AcceptDepositInput): Promise<DepositOutcome> {
+/**
+ * `write` commits a new deposit's rows; by default one statement of its own, in the gateway the group
+ * commit of deposit-writer.ts (which may share the statement with concurrent deposits).
+ */
+export async function acceptDeposit(
+  knex: Knex,
+  input: AcceptDepositInput,
+  write: DepositWrite = async (tables) => void (await insertAll(knex, tables, { notify: OUTBOX_CHANNEL })),
+): Promise<DepositOutcome> {
   const hash = requestHash(input.request);
   const { merchantId } = input.merchant;
   const mtid = input.request.merchantTransactionId;
@@ -72,15 +82,11 @@ export async function acceptDeposit(knex: Knex, input: AcceptDepositInput): Prom
     correlationId: input.correlationId,
   });
   try {
-    await insertAll(
-      knex,
-      [
-        { table: 'transactions', rows: [{ ...plan.transactionRow, last_sequence: plan.facts.length }] },
-        { table: 'payment_sessions', rows: [plan.sessionRow] },
-        ...journal.tables,
-      ],
-      { notify: OUTBOX_CHANNEL },
-    );
+    await write([
+      { table: 'transactions', rows: [{ ...plan.transactionRow, last_sequence: plan.facts.length }] },
+      { table: 'payment_sessions', rows: [plan.sessionRow] },
+      ...journal.tables,
+    ]);
   } catch (error) {
     if (!isDuplicateDeposit(error)) throw error;
     // A replay (or a concurrent duplicate, which waited for the winner to commit): answer from the

@@ -20,6 +20,7 @@ import type { Logger } from '../../core/logger.js';
 import { merchantAuthentication, merchantOf } from './authentication.js';
 import { parseDepositRequest } from './deposit-request.js';
 import { acceptDeposit } from './deposits.js';
+import { DEFAULT_DEPOSIT_WRITER, depositWriter, type DepositWriterOptions } from './deposit-writer.js';
 import type { FieldError } from './field-errors.js';
 import { readJsonBody } from './json-body.js';
 import { noopObserver, type MerchantApiObserver } from './metrics.js';
@@ -50,6 +51,8 @@ export interface MerchantApiOptions {
   databaseTimeoutMs?: number;
   /** How long an accepted API key is trusted without a database lookup (default 0: always look up). */
   apiKeyCacheMs?: number;
+  /** Group commit of concurrent deposits (deposit-writer.ts); the timeout is `databaseTimeoutMs`. */
+  depositWriter?: Omit<DepositWriterOptions, 'timeoutMs'>;
   clock?: () => Date;
   observer?: MerchantApiObserver;
 }
@@ -77,6 +80,10 @@ export function merchantApi(options: MerchantApiOptions): MerchantApi {
   const links = new SessionLinks(options.sessionTokenSecrets, options.publicBaseUrl);
   const knex = options.knex;
   const database = <T>(work: () => Promise<T>) => withDatabaseDeadline(work, databaseTimeoutMs);
+  const writeDeposit = depositWriter(knex, {
+    ...(options.depositWriter ?? DEFAULT_DEPOSIT_WRITER),
+    timeoutMs: databaseTimeoutMs,
+  });
   const authenticate = merchantAuthentication({
     knex,
     logger,
@@ -106,14 +113,18 @@ export function merchantApi(options: MerchantApiOptions): MerchantApi {
     const { request } = check;
     const log = logger.child({ merchantId: merchant.merchantId, keyId: merchant.keyId });
     const outcome = await database(() =>
-      acceptDeposit(knex, {
-        merchant,
-        request,
-        tokenHashFor: (sessionId) => links.tokenHashFor(sessionId),
-        sessionTtlSeconds,
-        now: clock(),
-        correlationId: randomUUID(),
-      }),
+      acceptDeposit(
+        knex,
+        {
+          merchant,
+          request,
+          tokenHashFor: (sessionId) => links.tokenHashFor(sessionId),
+          sessionTtlSeconds,
+          now: clock(),
+          correlationId: randomUUID(),
+        },
+        writeDeposit,
+      ),
     ).catch((error: unknown) => {
       if (error instanceof DatabaseUnavailableError) observer.deposit('unavailable');
       throw error;

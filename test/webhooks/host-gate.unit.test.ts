@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { Batcher } from '../../webhook-dispatcher/batcher.js';
 import { HostGate, type Release } from '../../webhook-dispatcher/host-gate.js';
 
 const granted = (admission: ReturnType<HostGate['admit']>): Release => {
@@ -64,54 +63,5 @@ describe('webhook host gate', () => {
     expect(gate.admit('a:1')).to.deep.equal({ kind: 'refused', reason: 'closed' });
     release();
     expect(gate.admit('a:1').kind, 'a free slot is still granted').to.equal('granted');
-  });
-});
-
-describe('webhook batcher', () => {
-  it('runs a lone item at once and coalesces items submitted while a batch runs', async () => {
-    const batches: number[][] = [];
-    let unblock!: () => void;
-    const blocked = new Promise<void>((resolve) => (unblock = resolve));
-    const batcher = new Batcher<number, number>({
-      maxBatch: 10,
-      run: async (items) => {
-        batches.push([...items]);
-        if (batches.length === 1) await blocked;
-        return items.map((n) => n * 10);
-      },
-    });
-    const first = batcher.submit(1);
-    await Promise.resolve();
-    await Promise.resolve();
-    const rest = [2, 3, 4].map((n) => batcher.submit(n));
-    unblock();
-    expect(await Promise.all([first, ...rest])).to.deep.equal([10, 20, 30, 40]);
-    expect(batches).to.deep.equal([[1], [2, 3, 4]]);
-  });
-
-  it('keeps items with the same key in different batches, and caps the batch size', async () => {
-    const batches: string[][] = [];
-    const batcher = new Batcher<string, string>({
-      maxBatch: 3,
-      exclusiveKey: (item) => item[0]!,
-      run: async (items) => {
-        batches.push([...items]);
-        return [...items];
-      },
-    });
-    await Promise.all(['a1', 'a2', 'b1', 'c1', 'd1', 'a3'].map((item) => batcher.submit(item)));
-    expect(batches).to.deep.equal([['a1', 'b1', 'c1'], ['a2', 'd1'], ['a3']]);
-  });
-
-  it('when a batch fails, runs its items alone so only the bad one fails', async () => {
-    const batcher = new Batcher<number, number>({
-      maxBatch: 10,
-      run: async (items) => {
-        if (items.includes(13)) throw new Error('bad item');
-        return [...items];
-      },
-    });
-    const results = await Promise.allSettled([1, 13, 2].map((n) => batcher.submit(n)));
-    expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
   });
 });

@@ -1,27 +1,34 @@
 /**
- * Natural batching of the dispatcher's database work (docs/decisions/0025-webhook-batched-writes-and-host-queues.md).
+ * Natural batching of database work (docs/decisions/0025-webhook-batched-writes-and-host-queues.md,
+ * 0028-deposit-group-commit.md).
  *
  * On this platform a statement costs a round trip (a socket write that wakes a database backend), not
- * rows: a delivery used to cost ~20 statements, each paid alone by its handler. Here concurrent
- * `submit` calls queue while one batch runs; when it finishes, everything that accumulated meanwhile
- * (up to `maxBatch`) goes as the next batch, in ONE call of `run`. There is no linger timer: a submit
- * on an idle batcher runs after the current microtask wave (so calls made in the same tick share a
- * batch), so a lone handler is no slower than before, and a busy dispatcher pays one round trip for
- * many deliveries.
+ * rows. Here concurrent `submit` calls queue while the batches in flight run; when one finishes,
+ * everything that accumulated meanwhile (up to `maxBatch`) goes as the next batch, in ONE call of
+ * `run`. There is no linger timer: a submit while a lane is free runs after the current microtask wave
+ * (so calls made in the same tick share a batch), so a lone caller is no slower than before, and a busy
+ * service pays one round trip for many callers.
  *
- * - One batch in flight at a time; items keep submission order within and across batches.
- * - Items with the same `exclusiveKey` (e.g. two attempts of one delivery) never share a batch: a
- *   batch decides every item on the same snapshot, so the later one waits for the next batch.
- * - When a batch of several items fails, each item is run again alone, so one bad item (a constraint
- *   violation, a deadlock victim) fails only its own caller.
+ * - At most `maxInFlight` batches run at once (default 1). Items are taken in submission order; with one
+ *   lane, batches also finish in that order.
+ * - Items with the same `exclusiveKey` (e.g. two attempts of one delivery) never share a batch: a batch
+ *   decides every item on the same snapshot, so the later one waits for a later batch. (With several
+ *   lanes, that later batch may run concurrently: the store must serialise such items itself.)
+ * - When a batch of several items fails in a way one item can cause (`isolate`, default: any failure),
+ *   each item is run again alone, so one bad item (a constraint violation, a deadlock victim) fails only
+ *   its own caller. Otherwise (e.g. the database is unreachable) every caller gets the batch's error.
  */
 export interface BatcherOptions<I, O> {
   /** Runs one batch; returns one output per item, in the items' order. */
   run(items: readonly I[]): Promise<O[]>;
   /** Most items in one batch. */
   maxBatch: number;
+  /** Most batches running at once (default 1). */
+  maxInFlight?: number;
   /** Items with the same key are never in the same batch. */
   exclusiveKey?: (item: I) => string;
+  /** Whether a failed batch's items are retried one by one (default: always). */
+  isolate?: (error: unknown) => boolean;
 }
 
 interface Pending<I, O> {
@@ -32,31 +39,38 @@ interface Pending<I, O> {
 
 export class Batcher<I, O> {
   private queue: Pending<I, O>[] = [];
-  private running = false;
+  private inFlight = 0;
   private scheduled = false;
+  private readonly maxInFlight: number;
 
   constructor(private readonly options: BatcherOptions<I, O>) {
     if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) throw new Error('maxBatch must be >= 1');
+    this.maxInFlight = options.maxInFlight ?? 1;
+    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1)
+      throw new Error('maxInFlight must be >= 1');
   }
 
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (this.running || this.scheduled) return;
+      if (this.inFlight >= this.maxInFlight || this.scheduled) return;
       this.scheduled = true;
       queueMicrotask(() => {
         this.scheduled = false;
-        void this.pump();
+        this.fill();
       });
     });
   }
 
-  private async pump(): Promise<void> {
-    this.running = true;
-    try {
-      while (this.queue.length > 0) await this.runBatch(this.takeBatch());
-    } finally {
-      this.running = false;
+  /** Starts batches from the queue while lanes are free. */
+  private fill(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch = this.takeBatch();
+      this.inFlight++;
+      void this.runBatch(batch).finally(() => {
+        this.inFlight--;
+        this.fill();
+      });
     }
   }
 
@@ -87,8 +101,8 @@ export class Batcher<I, O> {
       batch.forEach((pending, index) => pending.resolve(outputs[index]!));
       return;
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]!.reject(error);
+      if (batch.length === 1 || !(this.options.isolate?.(error) ?? true)) {
+        for (const pending of batch) pending.reject(error);
         return;
       }
     }
