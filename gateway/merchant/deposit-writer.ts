@@ -32,6 +32,8 @@ export interface DepositWriterOptions {
    * the retry's idempotent replay absorbs.
    */
   timeoutMs: number;
+  /** Told the size of every statement sent (metrics). */
+  onBatch?: (size: number) => void;
 }
 
 /**
@@ -49,6 +51,7 @@ export function depositWriter(knex: Knex, options: DepositWriterOptions): Deposi
     maxInFlight: options.maxInFlight,
     isolate: isOneRowsFault,
     run: async (deposits) => {
+      options.onBatch?.(deposits.length);
       await withDatabaseDeadline(
         () => insertAll(knex, mergeTables(deposits), { notify: OUTBOX_CHANNEL }),
         options.timeoutMs,

@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import type { AuthenticationResult } from '../../core/merchants/index.js';
 
 /**
@@ -6,7 +6,9 @@ import type { AuthenticationResult } from '../../core/merchants/index.js';
  * `merchant_deposits_total{outcome}` — accepted (new transaction), duplicate (idempotent replay),
  * conflict (merchantTransactionId reused with another request), invalid (400), unavailable (503);
  * `merchant_api_auth_failures_total{reason}` — refused API keys by reason (a spike = a leaked or
- * guessed key, or a merchant with a revoked key still calling).
+ * guessed key, or a merchant with a revoked key still calling);
+ * `merchant_deposit_write_batch_size` — deposits per group-commit statement (deposit-writer.ts): 1 while
+ * the gateway is idle, growing under load; batches at the maximum mean the lane is the bottleneck.
  */
 export type DepositMetricOutcome = 'accepted' | 'duplicate' | 'conflict' | 'invalid' | 'unavailable';
 export type AuthFailureReason = Extract<AuthenticationResult, { ok: false }>['reason'] | 'missing';
@@ -14,6 +16,8 @@ export type AuthFailureReason = Extract<AuthenticationResult, { ok: false }>['re
 export interface MerchantApiObserver {
   deposit(outcome: DepositMetricOutcome): void;
   authFailure(reason: AuthFailureReason): void;
+  /** A group-commit statement of `size` deposits was sent. */
+  depositBatch(size: number): void;
 }
 
 export function merchantApiMetrics(registry: Registry): MerchantApiObserver {
@@ -29,10 +33,21 @@ export function merchantApiMetrics(registry: Registry): MerchantApiObserver {
     labelNames: ['reason'] as const,
     registers: [registry],
   });
+  const batchSizes = new Histogram({
+    name: 'merchant_deposit_write_batch_size',
+    help: 'Deposits written per group-commit statement',
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+    registers: [registry],
+  });
   return {
     deposit: (outcome) => deposits.inc({ outcome }),
     authFailure: (reason) => authFailures.inc({ reason }),
+    depositBatch: (size) => batchSizes.observe(size),
   };
 }
 
-export const noopObserver: MerchantApiObserver = { deposit: () => undefined, authFailure: () => undefined };
+export const noopObserver: MerchantApiObserver = {
+  deposit: () => undefined,
+  authFailure: () => undefined,
+  depositBatch: () => undefined,
+};

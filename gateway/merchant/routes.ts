@@ -83,6 +83,7 @@ export function merchantApi(options: MerchantApiOptions): MerchantApi {
   const writeDeposit = depositWriter(knex, {
     ...(options.depositWriter ?? DEFAULT_DEPOSIT_WRITER),
     timeoutMs: databaseTimeoutMs,
+    onBatch: (size) => observer.depositBatch(size),
   });
   const authenticate = merchantAuthentication({
     knex,

@@ -334,6 +334,9 @@ for (const driver of ['pglite', 'postgres'] as const) {
           new RegExp(`^merchant_deposits_total\\{outcome="${outcome}"\\} [1-9]`, 'm'),
         );
       expect(metrics).to.match(/^merchant_api_auth_failures_total\{reason="revoked"\} 1$/m);
+      expect(metrics, 'group-commit statements are counted').to.match(
+        /^merchant_deposit_write_batch_size_count [1-9]/m,
+      );
       const logs = logLines.join('\n');
       expect(logs).to.contain('deposit accepted');
       expect(logs).to.contain(shop.apiKeyId);
