@@ -18,6 +18,7 @@ import type { Knex } from 'knex';
 import { loadConfig } from '../core/config/index.js';
 import { startTestPlatform, type TestPlatform } from '../test/support/platform.js';
 import { runHttpLoad, type Completion, type LoadResult } from './support/http-load.js';
+import { startCpuWindow, type CpuWindow } from './support/cpu.js';
 import { createBenchSchema } from './support/postgres.js';
 import { unlimitedRoutingRules } from './support/routing-rules.js';
 import { envNumber, envRates, phaseSeconds } from './support/settings.js';
@@ -124,13 +125,15 @@ async function measure(
     let statements = 0;
     const countStatement = () => void statements++;
     knex.on('query', countStatement);
+    const cpuWindow = startCpuWindow();
     const load = await run('m', rate, settings.phaseSeconds * 1000);
     const settled = await settle(knex, `${prefix}-m-`, load.ok, settings.settleSeconds * 1000);
+    const cpu = cpuWindow.stop();
     knex.removeListener('query', countStatement);
     // What one payment costs the database, end to end (the settle polls are a few dozen of these).
     const statementsPerPayment = Math.round(statements / Math.max(1, settled.approved));
     const flows = await readFlows(knex, `${prefix}-m-`, load.completions ?? []);
-    addRows(report, `${target.name}, ${rate}/s`, rate, load, settled, flows, statementsPerPayment);
+    addRows(report, `${target.name}, ${rate}/s`, rate, load, settled, flows, statementsPerPayment, cpu);
   } finally {
     await platform?.stop();
     await db.drop();
@@ -205,11 +208,12 @@ function addRows(
   settled: { approved: number; waitedMs: number },
   flows: Flows,
   statementsPerPayment: number,
+  cpu: ReturnType<CpuWindow['stop']>,
 ): void {
   const toRedirect = summarize(flows.toRedirect);
   const toStatus = summarize(flows.callbackToStatus);
   const relay = summarize(flows.relay);
-  const completeness = `${settled.approved}/${load.ok} accepted deposits approved (${Math.round(load.okPerSecond)} deposits/s achieved; answers ${JSON.stringify(load.statuses)}); ${statementsPerPayment} SQL statements per payment (background polling included)`;
+  const completeness = `${settled.approved}/${load.ok} accepted deposits approved (${Math.round(load.okPerSecond)} deposits/s achieved; answers ${JSON.stringify(load.statuses)}); ${statementsPerPayment} SQL statements per payment (background polling included); ${describeCpu(cpu, settled.approved)}`;
   const row = (metric: string, summary: LatencySummary, which: 'p50' | 'p99', limit: number, extra = '') => ({
     target,
     metric: `${metric} ${which}`,
@@ -241,9 +245,24 @@ function addRows(
         ...relay,
         offeredPerSecond: rate,
         statementsPerPayment,
+        cpu,
         load: { ...load, completions: undefined },
         settled,
       },
     },
   );
+}
+
+/**
+ * CPU per payment over the measured window (load and settle), and the rate this machine's cores could
+ * complete at most at that cost (all cores busy, whatever the latency): when it is below the offered
+ * rate, the rate is beyond this machine, not a matter of latency.
+ */
+function describeCpu(cpu: ReturnType<CpuWindow['stop']>, payments: number): string {
+  if (payments === 0) return 'no payment completed';
+  const processMs = cpu.processMs / payments;
+  if (cpu.machineMs === null) return `bench process CPU ${processMs.toFixed(1)} ms per payment`;
+  const machineMs = cpu.machineMs / payments;
+  const ceiling = Math.round((cpu.cores * 1000) / machineMs);
+  return `CPU per payment ${machineMs.toFixed(1)} ms machine-wide (${processMs.toFixed(1)} ms in the bench process: platform, simulator, receiver, load), so ${cpu.cores} cores complete at most ~${ceiling} payments/s`;
 }
