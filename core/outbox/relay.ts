@@ -51,6 +51,9 @@ export class OutboxRelay {
   private unlisten: (() => Promise<void>) | undefined;
   private pumping: Promise<void> | undefined;
   private pumpAgain = false;
+  /** The mark of the last published batch, running while the next batch is read (see relayBatch). */
+  private marking: Promise<void> | undefined;
+  private markingIds: string[] = [];
   private stopping = false;
   private stopped: Promise<void> | undefined;
 
@@ -102,8 +105,13 @@ export class OutboxRelay {
         do {
           this.pumpAgain = false;
           while (!this.stopping && (await this.relayBatch()) === this.batchSize);
+          await this.finishMarking();
         } while (this.pumpAgain && !this.stopping);
       } catch (error) {
+        // An unfinished mark leaves its rows pending: they are read and published again (duplicates,
+        // which consumers' inboxes absorb), never lost.
+        this.marking = undefined;
+        this.markingIds = [];
         this.warn('relay failed; retrying', error);
         setTimeout(() => this.pump(), 1_000);
       } finally {
@@ -118,25 +126,33 @@ export class OutboxRelay {
    * read in ONE statement (the lease check is part of the read, so a relay whose lease lapsed — e.g. a
    * long pause — publishes nothing behind its successor's back). Each bucket's rows are a prefix of its
    * pending rows in id order, so per-key order holds. Returns how many rows it relayed.
+   *
+   * Marking a batch published overlaps with reading the next one: the read leaves out the rows being
+   * marked by id (not by a cursor: a row committed late with a smaller id is still read, as it would be
+   * once marked). Publishing never overlaps: batch N+1 is published only after batch N was acknowledged,
+   * and the read waits for the mark, so a failed mark stops the relay before anything newer goes out.
    */
   private async relayBatch(): Promise<number> {
     const { knex, broker } = this.options;
-    const { rows } = (await prepared(
-      knex,
-      knex.raw(
-        `select o.id, o.topic, o.key, o.payload, o.headers
-         from partition_leases l
-         cross join lateral (
-           select id, topic, key, payload, headers from outbox
-            where bucket = l.partition and published_at is null
-            order by id limit ?
-         ) o
-        where l.group_name = ? and l.scope = ? and l.owner = ? and l.expires_at > now()
-        order by o.id limit ?`,
-        [this.batchSize, LEASE_GROUP, LEASE_SCOPE, this.member, this.batchSize],
+    const [{ rows }] = (await Promise.all([
+      prepared(
+        knex,
+        knex.raw(
+          `select o.id, o.topic, o.key, o.payload, o.headers
+           from partition_leases l
+           cross join lateral (
+             select id, topic, key, payload, headers from outbox
+              where bucket = l.partition and published_at is null and id <> all(?::bigint[])
+              order by id limit ?
+           ) o
+          where l.group_name = ? and l.scope = ? and l.owner = ? and l.expires_at > now()
+          order by o.id limit ?`,
+          [this.markingIds, this.batchSize, LEASE_GROUP, LEASE_SCOPE, this.member, this.batchSize],
+        ),
+        'outbox_relay_read_next',
       ),
-      'outbox_relay_read',
-    )) as { rows: OutboxRow[] };
+      this.finishMarking(),
+    ])) as [{ rows: OutboxRow[] }, void];
     if (rows.length === 0) return 0;
     // Topics are independent streams: publish them side by side, each in id order.
     await Promise.all(
@@ -145,19 +161,33 @@ export class OutboxRelay {
           topic,
           run.map((row) => ({
             key: row.key,
-            value: Buffer.from(row.payload),
+            value: Buffer.isBuffer(row.payload) ? row.payload : Buffer.from(row.payload),
             headers: typeof row.headers === 'string' ? (JSON.parse(row.headers) as Headers) : row.headers,
           })),
         ),
       ),
     );
-    await prepared(
+    const ids = rows.map((r) => r.id);
+    this.markingIds = ids;
+    this.marking = prepared(
       knex,
-      knex.raw('update outbox set published_at = now() where id = any(?::bigint[])', [rows.map((r) => r.id)]),
+      knex.raw('update outbox set published_at = now() where id = any(?::bigint[])', [ids]),
       'outbox_relay_mark',
-    );
-    this.options.onPublished?.(rows.length);
+    ).then(() => this.options.onPublished?.(ids.length));
+    // Awaited by the next read or by finishMarking; until then its failure must not go unhandled.
+    this.marking.catch(() => undefined);
     return rows.length;
+  }
+
+  /** Waits for the mark in flight (rethrowing its failure), then forgets it. */
+  private async finishMarking(): Promise<void> {
+    const marking = this.marking;
+    if (!marking) return;
+    await marking;
+    if (this.marking === marking) {
+      this.marking = undefined;
+      this.markingIds = [];
+    }
   }
 
   private async rebalance(): Promise<void> {

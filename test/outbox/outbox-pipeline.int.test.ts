@@ -203,6 +203,66 @@ for (const driver of ['pglite', 'postgres'] as const) {
       await release?.();
     });
 
+    it('when marking a batch published fails, publishes nothing newer until that batch went out again', async () => {
+      const knex: Knex = database.knex;
+      const topic = uniqueName('mark-fails');
+      // The database refuses the first mark of this topic's rows (a sequence is not rolled back, so
+      // only that statement fails): a real failure of the real statement.
+      const seq = uniqueName('mark_failures').replace(/[^a-z0-9_]/gi, '_');
+      await knex.raw(`create sequence ${seq}`);
+      await knex.raw(`create function ${seq}_fail() returns trigger language plpgsql as $$
+        begin
+          if new.published_at is not null and old.published_at is null and new.topic = '${topic}'
+             and nextval('${seq}') = 1 then
+            raise exception 'injected: marking failed';
+          end if;
+          return new;
+        end $$`);
+      await knex.raw(
+        `create trigger ${seq}_trigger before update on outbox for each row execute function ${seq}_fail()`,
+      );
+      const published: number[] = [];
+      const recording: Broker = {
+        kind: bus.kind,
+        start: () => bus.start(),
+        ensureTopics: (topics) => bus.ensureTopics(topics),
+        ensureSubscription: (to, group) => bus.ensureSubscription(to, group),
+        subscribe: (options, handler) => bus.subscribe(options, handler),
+        stop: (timeoutMs) => bus.stop(timeoutMs),
+        publish: async (to, messages, options) => {
+          await bus.publish(to, messages, options);
+          if (to === topic) for (const m of messages) published.push(decodeEvent(m.value).envelope.sequence);
+        },
+      };
+      const relay = new OutboxRelay({
+        knex,
+        listen: (channel, onNotify) => database.listen(channel, onNotify),
+        broker: recording,
+        logger: silentLogger,
+        batchSize: 2,
+        pollIntervalMs: 100,
+      });
+      try {
+        await knex.transaction((trx) =>
+          enqueueEvents(
+            trx,
+            [1, 2, 3, 4, 5, 6].map((n) => sampleEvent('TransactionStatusChanged', 'tx_mark', n)),
+            { topic },
+          ),
+        );
+        await relay.start();
+        await eventually(async () => (await outboxBacklog(knex)).pending === 0, 10_000, 'relayed');
+        // Batch [1, 2] went out, its mark failed; the relay stopped and published [1, 2] again first.
+        const firstTimes = published.filter((n, i) => published.indexOf(n) === i);
+        expect(firstTimes, 'first deliveries in order').to.deep.equal([1, 2, 3, 4, 5, 6]);
+        expect(published.slice(0, 2), 'the failed batch').to.deep.equal([1, 2]);
+        expect(published.slice(2, 4), 'published again before anything newer').to.deep.equal([1, 2]);
+      } finally {
+        await relay.stop();
+        await knex.raw(`drop trigger ${seq}_trigger on outbox`);
+      }
+    });
+
     it('publishes nothing from buckets whose lease it lost, and everything once it holds them again', async () => {
       const knex: Knex = database.knex;
       const topic = uniqueName('lease-events');
