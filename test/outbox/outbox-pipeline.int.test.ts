@@ -203,6 +203,16 @@ for (const driver of ['pglite', 'postgres'] as const) {
       await release?.();
     });
 
+    /** A relay on this database and (unless given) the shared bus. */
+    const newRelay = (options: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) =>
+      new OutboxRelay({
+        knex: database.knex,
+        listen: (channel, onNotify) => database.listen(channel, onNotify),
+        broker: bus,
+        logger: silentLogger,
+        ...options,
+      });
+
     it('when marking a batch published fails, publishes nothing newer until that batch went out again', async () => {
       const knex: Knex = database.knex;
       const topic = uniqueName('mark-fails');
@@ -234,14 +244,7 @@ for (const driver of ['pglite', 'postgres'] as const) {
           if (to === topic) for (const m of messages) published.push(decodeEvent(m.value).envelope.sequence);
         },
       };
-      const relay = new OutboxRelay({
-        knex,
-        listen: (channel, onNotify) => database.listen(channel, onNotify),
-        broker: recording,
-        logger: silentLogger,
-        batchSize: 2,
-        pollIntervalMs: 100,
-      });
+      const relay = newRelay({ broker: recording, batchSize: 2, pollIntervalMs: 100 });
       try {
         await knex.transaction((trx) =>
           enqueueEvents(
@@ -266,14 +269,7 @@ for (const driver of ['pglite', 'postgres'] as const) {
     it('publishes nothing from buckets whose lease it lost, and everything once it holds them again', async () => {
       const knex: Knex = database.knex;
       const topic = uniqueName('lease-events');
-      const relay = new OutboxRelay({
-        knex,
-        listen: (channel, onNotify) => database.listen(channel, onNotify),
-        broker: bus,
-        logger: silentLogger,
-        leaseMs: 60_000,
-        pollIntervalMs: 60_000,
-      });
+      const relay = newRelay({ leaseMs: 60_000, pollIntervalMs: 60_000 });
       await relay.start();
       try {
         // Another relay took every bucket over (this one paused longer than its lease).
@@ -289,12 +285,7 @@ for (const driver of ['pglite', 'postgres'] as const) {
 
         await knex('partition_leases').where({ group_name: 'outbox-relay' }).delete();
         await relay.stop();
-        const successor = new OutboxRelay({
-          knex,
-          listen: (channel, onNotify) => database.listen(channel, onNotify),
-          broker: bus,
-          logger: silentLogger,
-        });
+        const successor = newRelay();
         await successor.start();
         await eventually(async () => (await outboxBacklog(knex)).pending === 0, 10_000, 'relayed');
         await successor.stop();
