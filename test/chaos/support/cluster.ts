@@ -11,7 +11,7 @@ import { loadConfig, type Config } from '../../../core/config/index.js';
 import { migrate } from '../../../core/db/index.js';
 import { silentLogger } from '../../../core/logger.js';
 import { createMerchant } from '../../../core/merchants/index.js';
-import type { RunningSimulator } from '../../../provider-simulator/index.js';
+import type { ProviderSimulatorOptions, RunningSimulator } from '../../../provider-simulator/index.js';
 import { freePort } from '../../support/platform.js';
 import { prepareBackend, type PreparedBackend, type TestBackend } from '../../support/platform-backends.js';
 import { freshSecrets, startTestSimulator } from '../../support/simulator.js';
@@ -30,6 +30,8 @@ export interface ClusterOptions {
   /** Pauses before the simulator re-sends a callback that was not answered 2xx. */
   callbackRetryDelaysMs?: number[];
   merchant?: FlakyMerchantOptions;
+  /** Provider simulator settings (e.g. `autoCompleteAfterMs` for benchmarks without a browser). */
+  simulator?: Partial<ProviderSimulatorOptions>;
   /**
    * Processes per service (default 1). Several processors, dispatchers or relays share the work
    * (consumer groups, outbox leases), so a kill also hands work over to a live peer. The gateway
@@ -74,6 +76,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       secrets,
       callbackRetryDelaysMs: options.callbackRetryDelaysMs ?? [250, 500, 1_000, 2_000, 4_000, 8_000, 15_000],
       callbackTimeoutMs: 10_000,
+      ...options.simulator,
     });
     cleanups.push(() => sim.close());
     const platformEnv: Record<string, string> = {

@@ -44,6 +44,11 @@ export class ServiceProcess {
     return this.child !== undefined;
   }
 
+  /** The running process's id (for CPU accounting), undefined while it is down. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Spawns the process and waits until it is ready; throws (with its log tail) if it exits or hangs. */
   async start(): Promise<void> {
     if (this.child) throw new Error(`${this.name} is already running`);
