@@ -55,7 +55,10 @@ export class ServiceProcess {
     this.starts++;
     this.expectingExit = false;
     this.log.write(`\n===== start #${this.starts} at ${new Date().toISOString()} =====\n`);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/platform.ts'], {
+    // SERVICE_NODE_ARGS: extra Node flags for every service, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+    // to profile each service of a benchmark or chaos run (written when the service stops).
+    const nodeArgs = (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bin/platform.ts'], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...this.options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
