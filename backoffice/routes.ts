@@ -288,7 +288,9 @@ function apiHandler(router: Router, logger: Logger): (ctx: Context) => Promise<v
   const allowed = router.allowedMethods() as unknown as Middleware;
   const none = async () => undefined;
   return async (ctx) => {
-    ctx.state.requestId = randomUUID();
+    // The platform's request id (core/http/request-context.ts) when it runs behind it: logs and audit
+    // rows then share one id.
+    ctx.state.requestId ??= randomUUID();
     ctx.set('X-Request-Id', ctx.state.requestId as string);
     ctx.set('Cache-Control', 'no-store');
     ctx.set('X-Content-Type-Options', 'nosniff');

@@ -24,6 +24,16 @@ export function withLogContext<T>(context: LogContext, work: () => T): T {
   return storage.run({ ...storage.getStore(), ...stripUndefined(context) }, work);
 }
 
+/**
+ * Adds ids to the context of the flow in progress (e.g. the merchant once a request is authenticated):
+ * every later line of that flow carries them. Outside a context it does nothing. Each
+ * `withLogContext` holds its own copy, so an addition never leaks into the enclosing flow.
+ */
+export function addToLogContext(context: LogContext): void {
+  const store = storage.getStore();
+  if (store) Object.assign(store, stripUndefined(context));
+}
+
 export function currentLogContext(): LogContext {
   return storage.getStore() ?? {};
 }

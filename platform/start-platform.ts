@@ -9,6 +9,7 @@ import { openDatabase, type Database } from '../adapters/db/index.js';
 import { EventBus } from '../core/broker/index.js';
 import type { Config } from '../core/config/index.js';
 import { httpMetrics } from '../core/http/metrics-middleware.js';
+import { requestContext } from '../core/http/request-context.js';
 import { unmatchedRequestProblems } from '../core/http/problem.js';
 import { opsRoutes } from '../core/http/ops-routes.js';
 import { Lifecycle } from '../core/lifecycle.js';
@@ -149,6 +150,7 @@ export async function startPlatform(
 
     const app = new Koa();
     app.use(httpMetrics(metrics.registry));
+    app.use(requestContext());
     app.use(unmatchedRequestProblems());
     const ops = opsRoutes({
       registry: metrics.registry,

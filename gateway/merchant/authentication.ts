@@ -8,6 +8,7 @@ import type { Context, Middleware } from 'koa';
 import type { Knex } from 'knex';
 import { withDatabaseDeadline } from '../../core/db/availability.js';
 import { ProblemError } from '../../core/http/problem.js';
+import { addToLogContext } from '../../core/log-context.js';
 import type { Logger } from '../../core/logger.js';
 import { ApiKeyCache, authenticateApiKey, type AuthenticatedMerchant } from '../../core/merchants/index.js';
 import type { MerchantApiObserver } from './metrics.js';
@@ -46,6 +47,7 @@ export function merchantAuthentication(options: {
       throw new ProblemError(problems.unauthorized());
     }
     ctx.state.merchant = result.merchant;
+    addToLogContext({ merchantId: result.merchant.merchantId });
     await next();
   };
 }

@@ -16,6 +16,7 @@ import type { Context, Middleware, Next } from 'koa';
 import type { Knex } from 'knex';
 import { DatabaseUnavailableError, withDatabaseDeadline } from '../../core/db/availability.js';
 import { ProblemError, problemResponses, writeProblem } from '../../core/http/problem.js';
+import { addToLogContext } from '../../core/log-context.js';
 import type { Logger } from '../../core/logger.js';
 import { merchantAuthentication, merchantOf } from './authentication.js';
 import { parseDepositRequest } from './deposit-request.js';
@@ -138,6 +139,7 @@ export function merchantApi(options: MerchantApiOptions): MerchantApi {
       throw new ProblemError(problems.idempotencyConflict(request.merchantTransactionId));
     }
     const { deposit } = outcome;
+    addToLogContext({ transactionId: deposit.transactionId });
     const hostedUrl = links.urlFor(deposit.sessionId, deposit.tokenHash);
     // Only when SESSION_TOKEN_SECRET lost the secret that minted this session: configuration, not the merchant.
     if (hostedUrl === null)
@@ -158,6 +160,7 @@ export function merchantApi(options: MerchantApiOptions): MerchantApi {
     const merchant = merchantOf(ctx);
     const transactionId = ctx.params.transactionId ?? '';
     if (!TRANSACTION_ID.test(transactionId)) throw new ProblemError(problems.notFound());
+    addToLogContext({ transactionId });
     const transaction = await database(() =>
       findMerchantTransaction(knex, merchant.merchantId, { transactionId }),
     );
