@@ -71,14 +71,16 @@ for (const driver of ['pglite', 'postgres'] as const) {
       return session;
     }
 
+    /** Posts customer data for `session` to `baseUrl` (default: the suite's server), from its origin. */
     function submit(
       session: Pick<HostedSession, 'token'>,
       values: unknown,
       headers: Record<string, string> = {},
+      baseUrl = server.url,
     ): Promise<Response> {
-      return fetch(`${server.url}/pay/${session.token}/customer-data`, {
+      return fetch(`${baseUrl}/pay/${session.token}/customer-data`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', origin: server.url, ...headers },
+        headers: { 'content-type': 'application/json', origin: baseUrl, ...headers },
         body: typeof values === 'string' ? values : JSON.stringify({ values }),
       });
     }
@@ -332,12 +334,7 @@ for (const driver of ['pglite', 'postgres'] as const) {
       const limited = await startHostedServer({ knex: database.knex, limits: { submissionsPerMinute: 2 } });
       try {
         const session = await awaitingSession();
-        const post = () =>
-          fetch(`${limited.url}/pay/${session.token}/customer-data`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', origin: limited.url },
-            body: JSON.stringify({ values: { email: 'bad' } }),
-          });
+        const post = () => submit(session, { email: 'bad' }, {}, limited.url);
         // The sessions table is unreachable for a moment (like a database outage): every submission fails.
         await database.knex.raw('alter table payment_sessions rename to payment_sessions_away');
         try {
@@ -358,12 +355,7 @@ for (const driver of ['pglite', 'postgres'] as const) {
       });
       try {
         const session = await awaitingSession();
-        const post = () =>
-          fetch(`${limited.url}/pay/${session.token}/customer-data`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', origin: limited.url },
-            body: JSON.stringify({ values: { email: 'bad' } }),
-          });
+        const post = () => submit(session, { email: 'bad' }, {}, limited.url);
         expect((await post()).status).to.equal(422);
         expect((await post()).status).to.equal(422);
         const refused = await post();

@@ -4,29 +4,19 @@
  * as a whole when the row it numbered from is no longer current.
  */
 import { expect } from 'chai';
-import type { Database } from '../../adapters/db/index.js';
 import { appendFacts, fact } from '../../core/transactions/journal.js';
 import { record } from '../../processor/handlers/record.js';
 import { lockTransaction } from '../../processor/store/transactions.js';
 import { decodeEvent } from '../../schemas/index.js';
-import { createTestDatabase } from '../support/database.js';
-import { ProcessorHarness } from './processor-harness.js';
+import { useProcessorHarness } from './processor-harness.js';
 
 for (const driver of ['pglite', 'postgres'] as const) {
   describe(`processor decision writes (${driver})`, function () {
     this.timeout(30_000);
-    let database: Database;
-    let release: () => Promise<void>;
-    let harness: ProcessorHarness;
-
-    before(async function () {
-      ({ database, release } = await createTestDatabase(driver, this));
-      harness = new ProcessorHarness(database.knex);
-    });
-    after(async () => release?.());
+    const setup = useProcessorHarness(driver);
 
     it('writes plan, attempt, session, callback and gap-free facts with each decision', async () => {
-      const knex = database.knex;
+      const { knex, harness } = setup;
       const id = await harness.createTransaction();
       await harness.depositRequested(id);
       expect(await knex('routing_plans').where({ transaction_id: id })).to.have.length(1);
@@ -62,7 +52,7 @@ for (const driver of ['pglite', 'postgres'] as const) {
     });
 
     it('refuses the whole decision when the locked row it numbered from is stale', async () => {
-      const knex = database.knex;
+      const { knex, harness } = setup;
       const id = await harness.createTransaction();
       const error = await knex
         .transaction(async (trx) => {

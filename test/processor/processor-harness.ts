@@ -18,6 +18,7 @@ import { processorMetrics } from '../../processor/metrics.js';
 import type { ProcessorDeps, RoutingPort } from '../../processor/ports.js';
 import type { PlannedCandidate } from '../../processor/routing/types.js';
 import { buildEvent, type EventOf } from '../../schemas/index.js';
+import { createTestDatabase } from '../support/database.js';
 import { insertMerchant, insertTransaction } from '../support/fixtures.js';
 
 export const PROVIDER = 'test-psp';
@@ -175,4 +176,24 @@ export async function countStatements(
     knex.removeListener('query', listener);
   }
   return { count: statements.length, statements };
+}
+
+/**
+ * For the enclosing `describe`: a test database of `driver` (before) released afterwards, and a harness
+ * on it. Read `knex` and `harness` inside the tests (they are set once the hook ran).
+ */
+export function useProcessorHarness(driver: 'pglite' | 'postgres'): {
+  readonly knex: Knex;
+  readonly harness: ProcessorHarness;
+} {
+  const setup = {} as { knex: Knex; harness: ProcessorHarness };
+  let release: (() => Promise<void>) | undefined;
+  before(async function () {
+    const { database, release: releaseDatabase } = await createTestDatabase(driver, this);
+    release = releaseDatabase;
+    setup.knex = database.knex;
+    setup.harness = new ProcessorHarness(database.knex);
+  });
+  after(async () => release?.());
+  return setup;
 }

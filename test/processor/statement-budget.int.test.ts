@@ -6,25 +6,15 @@
  * change that adds statements to the hot path has to raise it deliberately.
  */
 import { expect } from 'chai';
-import type { Database } from '../../adapters/db/index.js';
-import { createTestDatabase } from '../support/database.js';
-import { countStatements, ProcessorHarness } from './processor-harness.js';
+import { countStatements, useProcessorHarness } from './processor-harness.js';
 
 for (const driver of ['pglite', 'postgres'] as const) {
   describe(`processor statement budget (${driver})`, function () {
     this.timeout(30_000);
-    let database: Database;
-    let release: () => Promise<void>;
-    let harness: ProcessorHarness;
-
-    before(async function () {
-      ({ database, release } = await createTestDatabase(driver, this));
-      harness = new ProcessorHarness(database.knex);
-    });
-    after(async () => release?.());
+    const setup = useProcessorHarness(driver);
 
     it('a happy-path payment (route, redirect, approval callback) stays within its statement budget', async () => {
-      const knex = database.knex;
+      const { knex, harness } = setup;
       // Warm up once, so first-use work (none expected, but cheap to rule out) is not counted.
       const warm = await harness.createTransaction();
       await harness.depositRequested(warm);
