@@ -99,8 +99,11 @@ export interface Harness {
   receivers: MerchantReceiver[];
   /** Fault injection for crash-safety tests. */
   faults: { failNextAttemptPublish: boolean };
-  /** Stops the dispatcher (as on SIGTERM) and starts a new one in the same consumer groups. */
-  restartDispatcher(): Promise<void>;
+  /**
+   * Stops the dispatcher (as on SIGTERM) and starts a new one in the same consumer groups, with
+   * `overrides` on top of TEST_SETTINGS (until the next restart).
+   */
+  restartDispatcher(overrides?: Partial<WebhookDispatcherSettings>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -136,12 +139,12 @@ export async function startHarness(context: Mocha.Context, target: DispatcherTar
     events: uniqueName('webhook-dispatcher'),
     attempts: uniqueName('webhook-dispatcher-attempts'),
   };
-  const startDispatcher = () =>
+  const startDispatcher = (overrides: Partial<WebhookDispatcherSettings> = {}) =>
     startWebhookDispatcher({
       knex: database.knex,
       broker: dispatcherBroker,
       logger: silentLogger,
-      settings: TEST_SETTINGS,
+      settings: { ...TEST_SETTINGS, ...overrides },
       observer,
       eventsTopic: topics.events,
       eventsGroup: groups.events,
@@ -167,9 +170,9 @@ export async function startHarness(context: Mocha.Context, target: DispatcherTar
     topics,
     receivers,
     faults,
-    restartDispatcher: async () => {
+    restartDispatcher: async (overrides) => {
       await running.stop(500);
-      running = await startDispatcher();
+      running = await startDispatcher(overrides);
       harness.running = running;
     },
     stop: async () => {
