@@ -16,6 +16,7 @@ import {
   startHarness,
   timeline,
   TARGETS,
+  TEST_SETTINGS,
   type Harness,
 } from './dispatcher-harness.js';
 import { MerchantReceiver } from './merchant-receiver.js';
@@ -217,6 +218,33 @@ for (const target of TARGETS) {
           'MerchantWebhookRetryScheduled',
           'MerchantWebhookDelivered',
         ]);
+      } finally {
+        await harness.restartDispatcher();
+      }
+    });
+
+    it('refuses a webhook URL on a loopback address when loopback is not allowed, without connecting', async () => {
+      const { knex } = harness;
+      await harness.restartDispatcher({ allowAddresses: [] });
+      try {
+        const merchant = await addMerchant(harness);
+        const transactionId = await addTransaction(harness, merchant);
+        const { webhookId } = await changeStatus(
+          knex,
+          { transactionId, merchantId: merchant.merchantId },
+          'APPROVED',
+        );
+
+        await eventually(
+          async () => (await deliveryState(knex, webhookId)) === 'exhausted',
+          WAIT_MS,
+          'exhausted',
+        );
+        const attempts = await knex('webhook_attempts').where({ delivery_id: webhookId });
+        expect(attempts.map((a) => [a.response_status, a.error_class])).to.deep.equal(
+          TEST_SETTINGS.retryScheduleMs.concat(0).map(() => [null, 'forbidden_url']),
+        );
+        expect(merchant.receiver.received, 'no request reached the receiver').to.have.length(0);
       } finally {
         await harness.restartDispatcher();
       }
