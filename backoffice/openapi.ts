@@ -183,14 +183,15 @@ export function openApiDocument(options: { serverUrl: string }): Record<string, 
           operationId: 'resendWebhook',
           summary: 'Send a webhook again',
           description:
-            'Needs webhooks:resend (audited, also when refused). Queues one more attempt with the same webhook-id and body, to the URL stored with the webhook when it was requested — not the merchant’s current default URL. The attempt happens asynchronously and appears on the timeline and in the webhook list with trigger manual_resend.',
+            'Needs webhooks:resend (audited, also when refused). Queues one more attempt with the same webhook-id and body, to the URL stored with the webhook when it was requested — not the merchant’s current default URL. The attempt happens asynchronously and appears on the timeline and in the webhook list with trigger manual_resend. One resend at a time per webhook: while an earlier resend has not been attempted yet (up to 10 minutes), the request answers that one with status already_queued and queues nothing.',
           parameters: [
             transactionIdParameter,
             { name: 'webhookId', in: 'path', required: true, schema: { type: 'string', maxLength: 200 } },
           ],
           responses: {
             '202': {
-              description: 'The resend is queued.',
+              description:
+                'The resend is queued (status queued), or an earlier one still is (status already_queued).',
               headers: { Location: { schema: string, description: 'The webhook list of the transaction.' } },
               content: json(ref('ResendAccepted')),
             },
@@ -465,7 +466,12 @@ export function openApiDocument(options: { serverUrl: string }): Record<string, 
         ResendAccepted: closed(['webhookId', 'attemptNumber', 'status'], {
           webhookId: string,
           attemptNumber: { ...integer, description: 'The number the resend attempt will carry.' },
-          status: { const: 'queued' },
+          status: {
+            type: 'string',
+            enum: ['queued', 'already_queued'],
+            description:
+              'already_queued: an earlier resend of this webhook is still waiting; attemptNumber is its number.',
+          },
         }),
         FailedEvent: closed(
           [

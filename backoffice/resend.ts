@@ -16,7 +16,8 @@ import type { TransactionRecord } from './transaction-store.js';
 import { deliveryOfTransaction } from './webhook-records.js';
 
 export type ResendOutcome =
-  | { kind: 'queued'; webhookId: string; attemptNumber: number }
+  /** `alreadyQueued`: an earlier resend of this webhook is still waiting for its attempt; nothing new was queued. */
+  | { kind: 'queued'; webhookId: string; attemptNumber: number; alreadyQueued: boolean }
   | { kind: 'not_found' }
   | { kind: 'not_resendable' };
 
@@ -44,9 +45,19 @@ export async function resendWebhook(
       await recordAudit(
         trx,
         actor,
-        entry('succeeded', { attemptNumber: queued.attemptNumber, correlationId: queued.correlationId }),
+        entry(
+          'succeeded',
+          queued.alreadyQueued
+            ? { attemptNumber: queued.attemptNumber, alreadyQueued: true }
+            : { attemptNumber: queued.attemptNumber, correlationId: queued.correlationId },
+        ),
       );
-      return { kind: 'queued', webhookId, attemptNumber: queued.attemptNumber };
+      return {
+        kind: 'queued',
+        webhookId,
+        attemptNumber: queued.attemptNumber,
+        alreadyQueued: queued.alreadyQueued,
+      };
     } catch (error) {
       if (error instanceof WebhookNotFoundError) return { kind: 'not_found' };
       if (error instanceof WebhookNotResendableError) return { kind: 'not_resendable' };

@@ -243,13 +243,18 @@ export function backofficeRoutes(options: BackofficeOptions): Backoffice {
       merchantId: record.merchantId,
       webhookId,
       attemptNumber: outcome.attemptNumber,
+      alreadyQueued: outcome.alreadyQueued,
     });
     ctx.status = 202;
     ctx.set(
       'Location',
       `${BACKOFFICE_API_PREFIX}/transactions/${encodeURIComponent(record.transactionId)}/webhooks`,
     );
-    ctx.body = { webhookId, attemptNumber: outcome.attemptNumber, status: 'queued' };
+    ctx.body = {
+      webhookId,
+      attemptNumber: outcome.attemptNumber,
+      status: outcome.alreadyQueued ? 'already_queued' : 'queued',
+    };
   });
 
   router.get('/transactions/:transactionId/failed-events', authenticate, async (ctx) => {

@@ -188,6 +188,7 @@ async function updateDeliveriesAndSequences(
       next_number: next?.number ?? null,
       next_at: next?.at.toISOString() ?? null,
       last_number: Math.max(delivery.lastAttemptNumber, next?.number ?? 0),
+      resend_number: record.command.trigger === 'manual_resend' ? record.command.attemptNumber : null,
     };
   });
   const counts = new Map<string, number>();
@@ -201,7 +202,8 @@ async function updateDeliveriesAndSequences(
   const result = await trx.raw(
     `with u as (
        select * from json_to_recordset(?::json) as u(id text, state text, finished timestamptz,
-         delivered boolean, set_schedule boolean, next_number int, next_at timestamptz, last_number int)
+         delivered boolean, set_schedule boolean, next_number int, next_at timestamptz, last_number int,
+         resend_number int)
      ),
      d as (
        update webhook_deliveries w set
@@ -212,6 +214,9 @@ async function updateDeliveriesAndSequences(
          next_attempt_number = case when u.set_schedule then u.next_number else w.next_attempt_number end,
          next_attempt_at = case when u.set_schedule then u.next_at else w.next_attempt_at end,
          last_attempt_number = case when u.set_schedule then u.last_number else w.last_attempt_number end,
+         -- the pending back-office resend is no longer pending once its attempt is recorded
+         resend_pending_number = case when w.resend_pending_number = u.resend_number then null
+           else w.resend_pending_number end,
          updated_at = now()
        from u where w.id = u.id
      ),

@@ -4,6 +4,11 @@
  * request only reserves an attempt number and queues the attempt message through the outbox in one
  * transaction; the dispatcher makes the attempt asynchronously and records it (trigger manual_resend,
  * the actor in its internal timeline details) like any other.
+ *
+ * One resend at a time per webhook: a request while an earlier resend has not been attempted yet (a
+ * double click, two support agents) answers that pending resend and queues nothing. A resend still not
+ * attempted after RESEND_PENDING_WINDOW_MS is presumed lost (e.g. its message dead-lettered), and the
+ * next request queues a new one.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -23,28 +28,57 @@ export class WebhookNotResendableError extends PlatformError {
   }
 }
 
+/** How long a queued resend blocks another one for the same webhook (see the file comment). */
+export const RESEND_PENDING_WINDOW_MS = 10 * 60_000;
+
 export interface ResendRequest {
   webhookId: string;
   /** Who asked (back-office user id); stored with the attempt. */
   actor: string;
 }
 
+export type ResendQueued =
+  /** A new attempt was queued. */
+  | { webhookId: string; attemptNumber: number; alreadyQueued: false; correlationId: string }
+  /** An earlier resend of this webhook is still waiting for its attempt: that one answers. */
+  | { webhookId: string; attemptNumber: number; alreadyQueued: true };
+
 export async function requestResend(
   knex: Knex,
   request: ResendRequest,
   options: { topic?: string } = {},
-): Promise<{ webhookId: string; attemptNumber: number; correlationId: string }> {
+): Promise<ResendQueued> {
   return knex.transaction(async (trx) => {
     const delivery = await trx('webhook_deliveries')
       .where({ id: request.webhookId })
       .forUpdate()
-      .first('id', 'transaction_id', 'url', 'last_attempt_number');
+      .first(
+        'id',
+        'transaction_id',
+        'url',
+        'last_attempt_number',
+        'resend_pending_number',
+        trx.raw(
+          `resend_pending_number is not null and resend_requested_at > now() - ? * interval '1 millisecond' as resend_pending`,
+          [RESEND_PENDING_WINDOW_MS],
+        ),
+      );
     if (!delivery) throw new WebhookNotFoundError(request.webhookId);
     if (delivery.url === null) throw new WebhookNotResendableError(request.webhookId);
+    if (delivery.resend_pending) {
+      return {
+        webhookId: delivery.id,
+        attemptNumber: Number(delivery.resend_pending_number),
+        alreadyQueued: true,
+      };
+    }
     const attemptNumber = Number(delivery.last_attempt_number) + 1;
-    await trx('webhook_deliveries')
-      .where({ id: delivery.id })
-      .update({ last_attempt_number: attemptNumber, updated_at: trx.fn.now() });
+    await trx('webhook_deliveries').where({ id: delivery.id }).update({
+      last_attempt_number: attemptNumber,
+      resend_pending_number: attemptNumber,
+      resend_requested_at: trx.fn.now(),
+      updated_at: trx.fn.now(),
+    });
     const correlationId = randomUUID();
     const message = attemptMessage(delivery.transaction_id, {
       deliveryId: delivery.id,
@@ -64,6 +98,6 @@ export async function requestResend(
         headers: message.headers ?? {},
       },
     ]);
-    return { webhookId: delivery.id, attemptNumber, correlationId };
+    return { webhookId: delivery.id, attemptNumber, alreadyQueued: false, correlationId };
   });
 }

@@ -6,6 +6,7 @@ import * as m0004 from './migrations/0004_merchants_transactions.js';
 import * as m0005 from './migrations/0005_processor.js';
 import * as m0006 from './migrations/0006_webhook_deliveries.js';
 import * as m0007 from './migrations/0007_backoffice.js';
+import * as m0008 from './migrations/0008_webhook_resend_pending.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -22,6 +23,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0005_processor', m0005],
   ['0006_webhook_deliveries', m0006],
   ['0007_backoffice', m0007],
+  ['0008_webhook_resend_pending', m0008],
 ];
 
 const source: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -12,6 +12,7 @@ import { eventually } from '../support/eventually.js';
 import { insertTransaction } from '../support/fixtures.js';
 import {
   addMerchant,
+  addTransaction,
   changeStatus,
   deliveryState,
   startHarness,
@@ -117,6 +118,77 @@ for (const target of TARGETS.filter((t) => t.name.startsWith('embedded'))) {
       expect(
         (await auditRows(knex, support.userId)).map((r) => [r.action, r.outcome, r.target_id]),
       ).to.deep.include(['webhook.resend', 'succeeded', webhookId]);
+    });
+
+    it('answers a resend asked while an earlier one is still waiting with that one, and queues nothing more', async () => {
+      const { knex } = harness;
+      const merchant = await addMerchant(harness);
+      const transactionId = await addTransaction(harness, merchant);
+      const { webhookId } = await changeStatus(
+        knex,
+        { transactionId, merchantId: merchant.merchantId },
+        'APPROVED',
+      );
+      await eventually(
+        async () => (await deliveryState(knex, webhookId)) === 'delivered',
+        WAIT_MS,
+        'delivered',
+      );
+      // The endpoint now holds every request: a resend stays in flight, not yet recorded.
+      merchant.receiver.replyByDefault('hang');
+      const path = `/transactions/${transactionId}/webhooks/${webhookId}/resend`;
+
+      // A double click: two requests at once.
+      const both = await Promise.all([call(support.token, 'POST', path), call(support.token, 'POST', path)]);
+      expect(both.map((r) => r.status)).to.deep.equal([202, 202]);
+      expect(both.map((r) => r.body.status).sort()).to.deep.equal(['already_queued', 'queued']);
+      expect(both.map((r) => r.body.attemptNumber)).to.deep.equal([2, 2]);
+      await eventually(() => merchant.receiver.hangingCount === 1, WAIT_MS, 'resend in flight');
+      const again = await call(support.token, 'POST', path);
+      expect(again.body).to.deep.equal({ webhookId, attemptNumber: 2, status: 'already_queued' });
+
+      // Once its attempt is recorded, a new request queues a new resend.
+      merchant.receiver.release(500);
+      await eventually(
+        async () => (await knex('webhook_attempts').where({ delivery_id: webhookId })).length === 2,
+        WAIT_MS,
+        'resend recorded',
+      );
+      const next = await call(support.token, 'POST', path);
+      expect(next.body).to.deep.equal({ webhookId, attemptNumber: 3, status: 'queued' });
+      await eventually(() => merchant.receiver.hangingCount === 1, WAIT_MS, 'second resend in flight');
+
+      // A resend waiting for longer than the window is presumed lost: the next request queues another.
+      await knex('webhook_deliveries')
+        .where({ id: webhookId })
+        .update({ resend_requested_at: knex.raw(`now() - interval '11 minutes'`) });
+      const afterWindow = await call(support.token, 'POST', path);
+      expect(afterWindow.body).to.deep.equal({ webhookId, attemptNumber: 4, status: 'queued' });
+
+      merchant.receiver.replyByDefault({ status: 200 });
+      merchant.receiver.release(200);
+      await eventually(
+        async () => (await knex('webhook_attempts').where({ delivery_id: webhookId })).length === 4,
+        WAIT_MS,
+        'every queued resend recorded',
+      );
+      const attempts = await knex('webhook_attempts')
+        .where({ delivery_id: webhookId })
+        .orderBy('attempt_number')
+        .select('attempt_number', 'trigger');
+      expect(attempts.map((a) => [a.attempt_number, a.trigger])).to.deep.equal([
+        [1, 'automatic'],
+        [2, 'manual_resend'],
+        [3, 'manual_resend'],
+        [4, 'manual_resend'],
+      ]);
+      const audited = (await auditRows(knex, support.userId)).filter(
+        (r) => r.action === 'webhook.resend' && r.target_id === webhookId,
+      );
+      expect(audited.map((r) => r.outcome)).to.deep.equal(Array(5).fill('succeeded'));
+      expect(audited.filter((r) => (r.detail as { alreadyQueued?: boolean }).alreadyQueued)).to.have.length(
+        2,
+      );
     });
   });
 }

@@ -207,7 +207,10 @@
           try {
             const path = `/transactions/${encodeURIComponent(transactionId)}/webhooks/${encodeURIComponent(delivery.webhookId)}/resend`;
             const queued = await api(path, { method: 'POST' });
-            button.textContent = `Resend queued (attempt ${queued.attemptNumber})`;
+            button.textContent =
+              queued.status === 'already_queued'
+                ? `Resend already queued (attempt ${queued.attemptNumber})`
+                : `Resend queued (attempt ${queued.attemptNumber})`;
           } catch (error) {
             message(error.message);
             button.disabled = false;
