@@ -1,6 +1,8 @@
 /**
  * Webhook delivery: the real dispatcher (startWebhookDispatcher over the EventBus, fed by the outbox
- * relay) delivering to local merchant endpoints, on PostgreSQL with the embedded broker.
+ * relay) delivering to local merchant endpoints, on PostgreSQL with the embedded broker. The dispatcher
+ * has this thread to itself; status changes and the relay run in one worker thread (its own database
+ * pool and broker client), the merchant endpoints in another.
  *
  * 1. Throughput: a backlog of status-change webhooks (already relayed to the broker) is delivered as
  *    fast as the dispatcher goes (deliveries/s, goal >= 1,000), beside the dispatcher's own HTTP step
@@ -10,16 +12,13 @@
  *    answering (the dispatcher's timeout ends those attempts). Goal: healthy-endpoint p99 with the
  *    hanging ones <= 1.25 x healthy-endpoint p99 without them.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { createEmbeddedTransport } from '../adapters/broker/embedded/index.js';
 import { openDatabase } from '../adapters/db/index.js';
 import { EventBus } from '../core/broker/index.js';
 import { migrate } from '../core/db/index.js';
 import { silentLogger } from '../core/logger.js';
-import { outboxBacklog, OutboxRelay } from '../core/outbox/index.js';
-import { appendFacts } from '../core/transactions/index.js';
-import { statusChangeFacts } from '../processor/decisions/status-change.js';
 import { sendAttempt, type SenderOptions } from '../webhook-dispatcher/attempt-sender.js';
 import {
   newWebhookSecret,
@@ -31,14 +30,11 @@ import { createBenchSchema } from './support/postgres.js';
 import { envNumber, phaseSeconds, reachableRate } from './support/settings.js';
 import { describeLatency, summarize } from './support/stats.js';
 import { WebhookReceivers, type Receipt } from './support/webhook-receivers.js';
+import { WebhookRequests, type Endpoint } from './support/webhook-requests.js';
 import { goal, newReport, saveReport, skipReport } from './report.js';
 
 const NAME = 'webhook-delivery';
-
-interface Endpoint {
-  merchantId: string;
-  url: string;
-}
+const PARTITIONS = 16;
 
 export async function runWebhookDelivery(): Promise<void> {
   const baseUrl = process.env.TEST_DATABASE_URL;
@@ -50,6 +46,7 @@ export async function runWebhookDelivery(): Promise<void> {
     rate: envNumber('BENCH_WEBHOOK_RATE', 200),
     phaseSeconds: phaseSeconds(),
     timeoutMs: envNumber('BENCH_WEBHOOK_TIMEOUT_MS', 2_000),
+    rounds: envNumber('BENCH_WEBHOOK_ROUNDS', 3),
   };
   const dispatcherSettings: WebhookDispatcherSettings = {
     retryScheduleMs: [5_000, 30_000],
@@ -68,20 +65,15 @@ export async function runWebhookDelivery(): Promise<void> {
   const database = await openDatabase({ driver: 'postgres', url: schema.url, poolMax: 10 });
   const receivers = await WebhookReceivers.start(settings.endpoints);
   const bus = new EventBus({
-    transport: createEmbeddedTransport({ database, partitions: 16, logger: silentLogger }),
+    transport: createEmbeddedTransport({ database, partitions: PARTITIONS, logger: silentLogger }),
     logger: silentLogger,
   });
-  const relay = new OutboxRelay({
-    knex: database.knex,
-    listen: (channel, onNotify) => database.listen(channel, onNotify),
-    broker: bus,
-    logger: silentLogger,
-  });
+  let requests: WebhookRequests | undefined;
   let dispatcher: RunningWebhookDispatcher | undefined;
   try {
     await migrate(database.knex);
     await bus.start();
-    await relay.start();
+    requests = await WebhookRequests.start(schema.url, PARTITIONS);
     const knex = database.knex;
     const endpoints = await addEndpoints(knex, receivers.urls);
     const start = () =>
@@ -89,8 +81,8 @@ export async function runWebhookDelivery(): Promise<void> {
 
     // 1. Throughput from a backlog (relayed first, so only the dispatcher is timed).
     process.stderr.write(`${NAME}: backlog of ${settings.backlog}...\n`);
-    await requestWebhooks(knex, endpoints, settings.backlog, 200);
-    while ((await outboxBacklog(knex)).pending > 0) await sleep(50);
+    await requests.request(endpoints, settings.backlog, 200);
+    await requests.drain();
     let statements = 0;
     const countStatement = () => void statements++;
     knex.on('query', countStatement);
@@ -107,23 +99,36 @@ export async function runWebhookDelivery(): Promise<void> {
     process.stderr.write(`${NAME}: HTTP step alone...\n`);
     const httpAlone = await sendAlone(knex, settings.backlog, dispatcherSettings);
 
-    // 2. Latency at a fixed rate, all endpoints healthy, then 20% hanging.
+    // 2. Latency at a fixed rate, all endpoints healthy vs 20% hanging, in alternating rounds.
     // Below capacity, or the latency phases only measure a growing queue (same rule as deposit-acceptance).
     const rate = reachableRate(settings.rate, dispatcherRate);
-    process.stderr.write(`${NAME}: ${rate}/s, all healthy...\n`);
-    const healthy = await latencyPhase(knex, receivers, endpoints, rate, settings.phaseSeconds, []);
     const hangingEndpoints = endpoints
       .map((_, i) => i)
       .slice(0, Math.round(settings.endpoints * settings.hangingShare));
-    process.stderr.write(`${NAME}: ${rate}/s, ${hangingEndpoints.length} endpoints hanging...\n`);
-    const degraded = await latencyPhase(
-      knex,
-      receivers,
-      endpoints,
-      rate,
-      settings.phaseSeconds,
-      hangingEndpoints,
-    );
+    const rounds: Array<{ healthy: PhaseResult; degraded: PhaseResult }> = [];
+    for (let round = 1; round <= settings.rounds; round++) {
+      process.stderr.write(`${NAME}: round ${round}/${settings.rounds}: ${rate}/s, all healthy...\n`);
+      const healthyRound = await latencyPhase(knex, requests, receivers, endpoints, rate, settings, []);
+      process.stderr.write(
+        `${NAME}: round ${round}/${settings.rounds}: ${rate}/s, ${hangingEndpoints.length} endpoints hanging...\n`,
+      );
+      const degradedRound = await latencyPhase(
+        knex,
+        requests,
+        receivers,
+        endpoints,
+        rate,
+        settings,
+        hangingEndpoints,
+      );
+      rounds.push({ healthy: healthyRound, degraded: degradedRound });
+      // The next round starts quiet: the hanging endpoints answer again and every webhook is delivered.
+      await receivers.hang([]);
+      await quiesce(knex, receivers, 60_000);
+    }
+    const healthy = pool(rounds.map((r) => r.healthy));
+    const degraded = pool(rounds.map((r) => r.degraded));
+    const roundRatios = rounds.map((r) => round2(r.degraded.healthy.p99 / r.healthy.healthy.p99));
 
     const ratio = degraded.healthy.p99 / healthy.healthy.p99;
     report.rows.push(
@@ -141,7 +146,7 @@ export async function runWebhookDelivery(): Promise<void> {
         unit: 'deliveries/s',
         ratio: { value: dispatcherRate / httpAlone.perSecond, against: 'HTTP step alone' },
         goal: goal('value', dispatcherRate, '>=', 1_000, '/s'),
-        note: `${statementsPerDelivery} SQL statements per delivery (dispatcher and relay, background polling included); dispatcher thread ${threadBusy}% busy`,
+        note: `${statementsPerDelivery} SQL statements of the dispatcher per delivery (background polling included); dispatcher thread ${threadBusy}% busy`,
         detail: { delivered: backlogReceipts.length, statementsPerDelivery, threadBusy },
       },
       {
@@ -162,22 +167,24 @@ export async function runWebhookDelivery(): Promise<void> {
         unit: 'ms',
         ratio: { value: ratio, against: 'all-healthy p99, same run' },
         goal: goal('ratio', ratio, '<=', 1.25),
-        note: `${describeLatency(degraded.healthy)}; ${degraded.hangingAttempts} attempts reached hanging endpoints`,
+        note: `${describeLatency(degraded.healthy)}; ${degraded.hangingAttempts} attempts reached hanging endpoints; ratio per round ${roundRatios.join(', ')}`,
         detail: {
           healthy: degraded.healthy,
           missing: degraded.missing,
           hangingAttempts: degraded.hangingAttempts,
+          roundRatios,
         },
       },
     );
     report.notes = [
       `Hanging endpoints never answer; the dispatcher gives up after ${settings.timeoutMs} ms (WEBHOOK_TIMEOUT_MS; 10 s by default in production, shorter here to keep the run short) and retries later. At most ${dispatcherSettings.maxInFlightPerHost} attempts per endpoint are in flight; the rest wait in memory in the endpoint's queue (WEBHOOK_MAX_QUEUED_PER_HOST, on message slots of their own), so they neither cycle through the broker nor take the other endpoints' slots.`,
+      `Isolation runs ${settings.rounds} rounds of ${settings.phaseSeconds} s all healthy then ${settings.phaseSeconds} s with hanging endpoints, each round starting once every webhook of the previous one is delivered; each row pools its condition's samples over the rounds. One ~50 ms pause (a major GC of the process, a PostgreSQL checkpoint) moves the p99 of a single ${settings.phaseSeconds} s phase by itself, so single phases are too few samples to compare.`,
       'Latency counts from the MerchantWebhookRequested event (written with the status change, like the processor does) to the endpoint having the body: outbox relay, broker, dispatcher and HTTP.',
     ];
   } finally {
     await receivers.hang([]);
     await dispatcher?.stop(1_000);
-    await relay.stop();
+    await requests?.close();
     await bus.stop(1_000);
     await receivers.close();
     await database.close();
@@ -198,52 +205,6 @@ async function addEndpoints(knex: Knex, urls: string[]): Promise<Endpoint[]> {
     endpoints.push({ merchantId, url });
   }
   return endpoints;
-}
-
-let requested = 0;
-
-/**
- * Creates `count` transactions spread over the endpoints and records each one's status change to
- * APPROVED with its MerchantWebhookRequested, as the processor does (status + facts in one database
- * transaction), `perTransaction` of them per database transaction.
- */
-async function requestWebhooks(
-  knex: Knex,
-  endpoints: Endpoint[],
-  count: number,
-  perTransaction: number,
-): Promise<void> {
-  for (let done = 0; done < count; done += perTransaction) {
-    const batch = Array.from({ length: Math.min(perTransaction, count - done) }, () => {
-      const endpoint = endpoints[requested++ % endpoints.length]!;
-      return { id: `tx_${randomUUID()}`, endpoint };
-    });
-    await knex.transaction(async (trx) => {
-      await trx('transactions').insert(
-        batch.map(({ id, endpoint }) => ({
-          id,
-          merchant_id: endpoint.merchantId,
-          merchant_transaction_id: `bench-${id}`,
-          request_hash: 'bench',
-          amount_minor: 2_500,
-          currency: 'EUR',
-          payment_method: 'card',
-          webhook_url: endpoint.url,
-          status: 'APPROVED',
-        })),
-      );
-      for (const { id, endpoint } of batch) {
-        const facts = statusChangeFacts({
-          from: 'AWAITING_PROVIDER',
-          to: 'APPROVED',
-          reason: null,
-          amountMinor: 2_500,
-          currency: 'EUR',
-        });
-        await appendFacts(trx, { transactionId: id, merchantId: endpoint.merchantId }, facts);
-      }
-    });
-  }
 }
 
 /** Collects receipts until `count` of them came from answering endpoints (or the timeout); returns all. */
@@ -300,32 +261,22 @@ async function sendAlone(
  */
 async function latencyPhase(
   knex: Knex,
+  requests: WebhookRequests,
   receivers: WebhookReceivers,
   endpoints: Endpoint[],
   rate: number,
-  seconds: number,
+  settings: { phaseSeconds: number; hangingShare: number },
   hanging: number[],
 ) {
   await receivers.hang(hanging);
   await receivers.collect();
-  const healthyEndpoints = endpoints.filter((_, i) => !hanging.includes(i));
-  const hangingEndpoints = endpoints.filter((_, i) => hanging.includes(i));
-  const total = Math.floor(rate * seconds);
-  const started = performance.now();
-  const pending: Promise<void>[] = [];
-  let healthySent = 0;
-  for (let sent = 0; sent < total;) {
-    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
-    for (; sent < due; sent++) {
-      // Every fifth webhook goes to the hanging endpoints, in proportion to their share.
-      const toHanging = hangingEndpoints.length > 0 && sent % endpoints.length < hangingEndpoints.length;
-      const pool = toHanging ? hangingEndpoints : healthyEndpoints;
-      if (!toHanging) healthySent++;
-      pending.push(requestWebhooks(knex, [pool[sent % pool.length]!], 1, 1));
-    }
-    await sleep(5);
-  }
-  await Promise.all(pending);
+  const healthySent = await requests.atRate({
+    healthy: endpoints.filter((_, i) => !hanging.includes(i)),
+    hanging: endpoints.filter((_, i) => hanging.includes(i)),
+    share: settings.hangingShare,
+    rate,
+    seconds: settings.phaseSeconds,
+  });
   const received = await receiveAtLeast(receivers, healthySent, 60_000);
   const answered = received.filter((r) => !r.hanging);
   const requestedAt = new Map(
@@ -344,10 +295,36 @@ async function latencyPhase(
     if (at !== undefined) latencies.push(receipt.atMs - at);
   }
   return {
+    latencies,
     healthy: summarize(latencies),
     missing: healthySent - answered.length,
     hangingAttempts: received.length - answered.length,
   };
 }
+
+type PhaseResult = Awaited<ReturnType<typeof latencyPhase>>;
+
+/** One condition's phases as one sample set. */
+function pool(phases: PhaseResult[]): Omit<PhaseResult, 'latencies'> {
+  return {
+    healthy: summarize(phases.flatMap((p) => p.latencies)),
+    missing: phases.reduce((n, p) => n + p.missing, 0),
+    hangingAttempts: phases.reduce((n, p) => n + p.hangingAttempts, 0),
+  };
+}
+
+/** Waits until no webhook is pending (every one delivered, the hanging endpoints' ones by their retries). */
+async function quiesce(knex: Knex, receivers: WebhookReceivers, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const [row] = await knex('webhook_deliveries').where({ state: 'pending' }).count({ n: '*' });
+    if (Number(row?.n) === 0) break;
+    await receivers.collect();
+    await sleep(200);
+  }
+  await receivers.collect();
+}
+
+const round2 = (v: number) => Math.round(v * 100) / 100;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

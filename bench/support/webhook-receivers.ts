@@ -6,7 +6,7 @@
  * worker; signatures are not checked here (the dispatcher's tests do that with `standardwebhooks`).
  */
 import type { Worker } from 'node:worker_threads';
-import { startTsWorker } from './ts-worker.js';
+import { nextMessage, startTsWorker } from './ts-worker.js';
 
 export interface Receipt {
   webhookId: string;
@@ -55,18 +55,5 @@ export class WebhookReceivers {
   }
 }
 
-function next<T extends ReceiverMessage['type']>(
-  worker: Worker,
-  type: T,
-): Promise<Extract<ReceiverMessage, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: ReceiverMessage) => {
-      if (message.type !== type) return;
-      worker.off('message', onMessage);
-      worker.off('error', reject);
-      resolve(message as Extract<ReceiverMessage, { type: T }>);
-    };
-    worker.on('message', onMessage);
-    worker.once('error', reject);
-  });
-}
+const next = <T extends ReceiverMessage['type']>(worker: Worker, type: T) =>
+  nextMessage<ReceiverMessage, T>(worker, type);
