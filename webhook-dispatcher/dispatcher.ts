@@ -51,6 +51,7 @@ import {
 import { deferDelay, HostGate, hostKey, type Release } from './host-gate.js';
 import type { WebhookObserver } from './metrics.js';
 import type { AttemptCommand, Delivery } from './model.js';
+import type { OverdueSweepSettings } from './overdue-sweep.js';
 import type { AddressClass } from './ssrf-guard.js';
 
 /** The dispatcher's tunables (config.webhooks). */
@@ -76,6 +77,11 @@ export interface WebhookDispatcherSettings {
   maxResponseBytes?: number;
   /** First delay for an attempt deferred through the broker (host queue full; default 1 s, doubling). */
   deferBaseMs?: number;
+  /**
+   * Re-publishing of attempts overdue by `graceMs` (their message lost; overdue-sweep.ts) every
+   * `intervalMs`; absent or 0 = off.
+   */
+  overdueSweep?: OverdueSweepSettings;
 }
 
 export const DEFAULT_MAX_QUEUED_PER_HOST = 64;

@@ -47,3 +47,9 @@ export {
   type ResendRequest,
 } from './resend.js';
 export { webhookMetrics, type WebhookObserver } from './metrics.js';
+export {
+  claimOverdueAttempts,
+  OverdueSweeper,
+  type OverdueAttempt,
+  type OverdueSweepSettings,
+} from './overdue-sweep.js';

@@ -19,6 +19,8 @@ export interface WebhookObserver {
   queued?(): void;
   /** Attempts now waiting in memory for busy hosts. */
   waiting?(count: number): void;
+  /** Overdue attempts whose message was published again by the sweep (overdue-sweep.ts). */
+  swept?(count: number): void;
 }
 
 export function webhookMetrics(registry: Registry): WebhookObserver {
@@ -61,6 +63,11 @@ export function webhookMetrics(registry: Registry): WebhookObserver {
     help: 'Attempts waiting in memory for a busy merchant host',
     registers: [registry],
   });
+  const swept = new Counter({
+    name: 'webhook_attempts_swept_total',
+    help: 'Scheduled attempts found overdue in the database and published again (their message was lost or very late)',
+    registers: [registry],
+  });
   return {
     attempt: ({ outcome, errorClass, trigger, durationMs }) => {
       attempts.inc({ outcome, error_class: errorClass ?? 'none', trigger });
@@ -71,5 +78,6 @@ export function webhookMetrics(registry: Registry): WebhookObserver {
     deferred: () => deferred.inc(),
     queued: () => queued.inc(),
     waiting: (count) => waiting.set(count),
+    swept: (count) => swept.inc(count),
   };
 }

@@ -14,6 +14,7 @@ import {
   type WebhookDispatcherSettings,
 } from './dispatcher.js';
 import type { WebhookObserver } from './metrics.js';
+import { OverdueSweeper } from './overdue-sweep.js';
 import { withLogContext } from '../core/log-context.js';
 
 export interface StartWebhookDispatcherOptions {
@@ -83,11 +84,21 @@ export async function startWebhookDispatcher(
           ),
     ),
   );
+  const sweeper = new OverdueSweeper({
+    knex: options.knex,
+    broker,
+    attemptsTopic,
+    logger: options.logger,
+    settings: settings.overdueSweep ?? { intervalMs: 0, graceMs: 0 },
+    ...(options.observer?.swept ? { onSwept: options.observer.swept } : {}),
+  });
+  sweeper.start();
   let stopped: Promise<void> | undefined;
   return {
     dispatcher,
     stop: (timeoutMs) => {
       stopped ??= (async () => {
+        await sweeper.stop();
         // Attempts waiting for a busy host go back on the attempts topic instead of holding up the stop.
         dispatcher.close();
         for (const subscription of [...subscriptions].reverse()) await subscription.stop(timeoutMs);

@@ -78,6 +78,8 @@ export interface WebhooksConfig {
   allowHttp: boolean;
   /** Non-public address classes webhook URLs may resolve to (tests, local demo). */
   allowAddresses: Array<'loopback' | 'private' | 'link-local'>;
+  /** Re-publishing of scheduled attempts whose message was lost (webhook-dispatcher/overdue-sweep.ts). */
+  overdueSweep: { intervalMs: number; graceMs: number };
 }
 
 /** Same as webhook-dispatcher's DEFAULT_WEBHOOK_SCHEDULE_MS (a unit test keeps them equal): 5 s ... 24 h. */
@@ -317,6 +319,18 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; de
     description: 'Webhook handlers running at once per dispatcher subscription (different transactions)',
   },
   {
+    name: 'WEBHOOK_SWEEP_INTERVAL_MS',
+    default: '60000',
+    description:
+      'How often the dispatcher looks for scheduled webhook attempts overdue by WEBHOOK_SWEEP_GRACE_MS (their message lost) and publishes them again; 0 = never',
+  },
+  {
+    name: 'WEBHOOK_SWEEP_GRACE_MS',
+    default: '900000',
+    description:
+      'How late a scheduled webhook attempt must be before the sweep publishes it again; at least twice WEBHOOK_TIMEOUT_MS and 1 minute, so attempts still in flight or waiting for a busy host are not sent twice',
+  },
+  {
     name: 'WEBHOOK_ALLOW_HTTP',
     default: 'false (true in demo mode)',
     description: 'Send webhooks to http:// URLs (otherwise https only); for local development',
@@ -543,15 +557,23 @@ function webhooks(env: Env, demo: boolean): WebhooksConfig {
       return name as (typeof classes)[number];
     },
   );
+  const timeoutMs = int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, { min: 100, max: 120_000 });
+  const overdueSweep = {
+    intervalMs: int(env, 'WEBHOOK_SWEEP_INTERVAL_MS', 60_000, { min: 0, max: 86_400_000 }),
+    graceMs: int(env, 'WEBHOOK_SWEEP_GRACE_MS', 900_000, { min: 60_000, max: 7 * 86_400_000 }),
+  };
+  if (overdueSweep.graceMs < 2 * timeoutMs)
+    throw new ConfigError('WEBHOOK_SWEEP_GRACE_MS must be at least twice WEBHOOK_TIMEOUT_MS');
   return {
     retryScheduleMs,
-    timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, { min: 100, max: 120_000 }),
+    timeoutMs,
     maxInFlightPerHost: int(env, 'WEBHOOK_MAX_IN_FLIGHT_PER_HOST', 4, { min: 1, max: 1000 }),
     maxQueuedPerHost: int(env, 'WEBHOOK_MAX_QUEUED_PER_HOST', 64, { min: 0, max: 100_000 }),
     maxQueued: int(env, 'WEBHOOK_MAX_QUEUED', 256, { min: 0, max: 100_000 }),
     concurrency: int(env, 'WEBHOOK_CONCURRENCY', 32, { min: 1, max: 1000 }),
     allowHttp: bool(env, 'WEBHOOK_ALLOW_HTTP', demo),
     allowAddresses,
+    overdueSweep,
   };
 }
 

@@ -98,3 +98,17 @@ describe('demo mode', () => {
     expect(loadConfig({ WEBHOOK_ALLOW_HTTP: 'false' }).webhooks.allowHttp).to.equal(false);
   });
 });
+
+describe('webhook overdue sweep', () => {
+  it('sweeps every minute for attempts 15 minutes overdue by default, and can be turned off', () => {
+    expect(loadConfig({}).webhooks.overdueSweep).to.deep.equal({ intervalMs: 60_000, graceMs: 900_000 });
+    expect(loadConfig({ WEBHOOK_SWEEP_INTERVAL_MS: '0' }).webhooks.overdueSweep.intervalMs).to.equal(0);
+  });
+
+  it('refuses a grace an attempt still in flight could outlast', () => {
+    expect(() => loadConfig({ WEBHOOK_SWEEP_GRACE_MS: '1000' })).to.throw(/WEBHOOK_SWEEP_GRACE_MS/);
+    expect(() => loadConfig({ WEBHOOK_TIMEOUT_MS: '60000', WEBHOOK_SWEEP_GRACE_MS: '90000' })).to.throw(
+      /at least twice WEBHOOK_TIMEOUT_MS/,
+    );
+  });
+});

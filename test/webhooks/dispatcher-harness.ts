@@ -97,8 +97,11 @@ export interface Harness {
   metrics: ReturnType<typeof createMetrics>;
   topics: { events: string; attempts: string };
   receivers: MerchantReceiver[];
-  /** Fault injection for crash-safety tests. */
-  faults: { failNextAttemptPublish: boolean };
+  /**
+   * Fault injection: the dispatcher's next publish to the attempts topic fails (as if the process died
+   * right after committing), or is lost without an error (as if the broker lost the message).
+   */
+  faults: { failNextAttemptPublish: boolean; loseNextAttemptPublish: boolean };
   /**
    * Stops the dispatcher (as on SIGTERM) and starts a new one in the same consumer groups, with
    * `overrides` on top of TEST_SETTINGS (until the next restart).
@@ -124,13 +127,17 @@ export async function startHarness(context: Mocha.Context, target: DispatcherTar
   await bus.start();
   const topics = { events: uniqueName('webhook-events'), attempts: uniqueName('webhook-attempts') };
   const metrics = createMetrics({ service: 'webhook-test', defaultMetrics: false });
-  const faults = { failNextAttemptPublish: false };
+  const faults = { failNextAttemptPublish: false, loseNextAttemptPublish: false };
   // The dispatcher's publishes can be made to fail once, as if the process died right after committing.
   const dispatcherBroker = Object.create(bus) as Broker;
   dispatcherBroker.publish = async (topic, messages, options) => {
     if (topic === topics.attempts && faults.failNextAttemptPublish) {
       faults.failNextAttemptPublish = false;
       throw new Error('process died before publishing the retry');
+    }
+    if (topic === topics.attempts && faults.loseNextAttemptPublish) {
+      faults.loseNextAttemptPublish = false;
+      return;
     }
     return bus.publish(topic, messages, options);
   };

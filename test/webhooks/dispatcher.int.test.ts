@@ -156,6 +156,49 @@ for (const target of TARGETS) {
       ]);
     });
 
+    it('a scheduled retry whose message the broker lost is found overdue in the database and sent', async () => {
+      const { knex } = harness;
+      const merchant = await addMerchant(harness);
+      merchant.receiver.reply({ status: 500 }, { status: 200 });
+      const transactionId = await addTransaction(harness, merchant);
+      harness.faults.loseNextAttemptPublish = true;
+      const { webhookId } = await changeStatus(
+        knex,
+        { transactionId, merchantId: merchant.merchantId },
+        'APPROVED',
+      );
+      await eventually(
+        async () => (await knex('webhook_attempts').where({ delivery_id: webhookId })).length === 1,
+        WAIT_MS,
+        'first attempt recorded',
+      );
+      expect(harness.faults.loseNextAttemptPublish, 'the retry message was lost').to.equal(false);
+      // Without the sweep nothing would ever send attempt 2: it is due in ~100 ms and has no message.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(await deliveryState(knex, webhookId)).to.equal('pending');
+      expect(merchant.receiver.forId(webhookId)).to.have.length(1);
+
+      await harness.restartDispatcher({ overdueSweep: { intervalMs: 100, graceMs: 300 } });
+      try {
+        await eventually(
+          async () => (await deliveryState(knex, webhookId)) === 'delivered',
+          WAIT_MS,
+          'delivered after the sweep',
+        );
+        const attempts = await knex('webhook_attempts')
+          .where({ delivery_id: webhookId })
+          .orderBy('attempt_number');
+        expect(attempts.map((a) => [a.attempt_number, a.trigger, a.response_status])).to.deep.equal([
+          [1, 'automatic', 500],
+          [2, 'automatic', 200],
+        ]);
+        expect(merchant.receiver.forId(webhookId)).to.have.length(2);
+        expect(await metricValue(harness, 'webhook_attempts_swept_total')).to.be.at.least(1);
+      } finally {
+        await harness.restartDispatcher();
+      }
+    });
+
     it('counts a 3xx as a failed attempt and never follows it', async () => {
       const { knex } = harness;
       const merchant = await addMerchant(harness);
