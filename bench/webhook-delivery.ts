@@ -20,6 +20,7 @@ import { EventBus } from '../core/broker/index.js';
 import { migrate } from '../core/db/index.js';
 import { silentLogger } from '../core/logger.js';
 import { sendAttempt, type SenderOptions } from '../webhook-dispatcher/attempt-sender.js';
+import { MerchantConnections } from '../webhook-dispatcher/merchant-connections.js';
 import {
   newWebhookSecret,
   startWebhookDispatcher,
@@ -232,10 +233,13 @@ async function sendAlone(
   settings: WebhookDispatcherSettings,
 ): Promise<{ perSecond: number; delivered: number; failed: number }> {
   const deliveries = await knex('webhook_deliveries').select('id', 'url', 'payload').limit(count);
+  // Keep-alive as the dispatcher has it (WEBHOOK_KEEP_ALIVE_MS), so the two compare like for like.
+  const connections = new MerchantConnections({ maxIdlePerHost: settings.maxInFlightPerHost });
   const sender: SenderOptions = {
     policy: { allowHttp: settings.allowHttp, allowAddresses: settings.allowAddresses },
     timeoutMs: settings.timeoutMs,
     maxResponseBytes: 4_096,
+    connections,
   };
   const secrets = [newWebhookSecret(randomBytes)];
   let next = 0;
@@ -252,7 +256,9 @@ async function sendAlone(
       }
     }),
   );
-  return { perSecond: (delivered / (performance.now() - started)) * 1000, delivered, failed };
+  const perSecond = (delivered / (performance.now() - started)) * 1000;
+  connections.close();
+  return { perSecond, delivered, failed };
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { deliverOnce } from './http-delivery.js';
+import type { MerchantConnections } from './merchant-connections.js';
 import type { AttemptErrorClass, AttemptResult } from './model.js';
 import { signWebhook } from './signature.js';
 import { ForbiddenUrlError, resolveAllowedTarget, type UrlPolicy } from './ssrf-guard.js';
@@ -15,6 +16,8 @@ export interface SenderOptions {
   maxResponseBytes: number;
   lookup?: (host: string) => Promise<Array<{ address: string; family: number }>>;
   now?: () => Date;
+  /** Keep-alive pool; without one every attempt opens its own connection. */
+  connections?: MerchantConnections;
 }
 
 const defaultLookup = (host: string) => dnsLookup(host, { all: true });
@@ -70,6 +73,7 @@ export async function sendAttempt(
     body: target.body,
     timeoutMs: options.timeoutMs,
     maxResponseBytes: options.maxResponseBytes,
+    ...(options.connections ? { connections: options.connections } : {}),
   });
   return { ...result, requestHeaders, startedAt, finishedAt: now() };
 }

@@ -51,6 +51,7 @@ import {
 import { deferDelay, HostGate, hostKey, type Release } from './host-gate.js';
 import type { WebhookObserver } from './metrics.js';
 import type { AttemptCommand, Delivery } from './model.js';
+import { MerchantConnections } from './merchant-connections.js';
 import type { OverdueSweepSettings } from './overdue-sweep.js';
 import type { AddressClass } from './ssrf-guard.js';
 
@@ -82,6 +83,8 @@ export interface WebhookDispatcherSettings {
    * `intervalMs`; absent or 0 = off.
    */
   overdueSweep?: OverdueSweepSettings;
+  /** Idle connections to merchant hosts are kept this long for the next delivery (default 4 s; 0 = none). */
+  keepAliveMs?: number;
 }
 
 export const DEFAULT_MAX_QUEUED_PER_HOST = 64;
@@ -113,6 +116,7 @@ export class WebhookDispatcher {
   private readonly random: () => number;
   private readonly observer: WebhookObserver;
   private readonly sender: SenderOptions;
+  private readonly connections: MerchantConnections | undefined;
   private readonly policy: RecordPolicy;
   private readonly requestContexts: Batcher<string, RequestContext | undefined>;
   private readonly creations: Batcher<DeliveryDraft, CreationOutcome>;
@@ -132,12 +136,18 @@ export class WebhookDispatcher {
       },
       (waiting) => this.observer.waiting?.(waiting),
     );
+    const keepAliveMs = settings.keepAliveMs ?? 4_000;
+    this.connections =
+      keepAliveMs > 0
+        ? new MerchantConnections({ idleMs: keepAliveMs, maxIdlePerHost: settings.maxInFlightPerHost })
+        : undefined;
     this.sender = {
       policy: { allowHttp: settings.allowHttp, allowAddresses: settings.allowAddresses },
       timeoutMs: settings.timeoutMs,
       maxResponseBytes: settings.maxResponseBytes ?? 4_096,
       now: this.now,
       ...(options.lookup ? { lookup: options.lookup } : {}),
+      ...(this.connections ? { connections: this.connections } : {}),
     };
     this.policy = {
       schedule: settings.retryScheduleMs,
@@ -215,6 +225,11 @@ export class WebhookDispatcher {
    */
   close(): void {
     this.gate.close();
+  }
+
+  /** Closes the kept merchant connections. Call once the subscriptions have stopped (nothing in flight). */
+  closeConnections(): void {
+    this.connections?.close();
   }
 
   /** Makes (at most) the one attempt a command names, records it and schedules what follows. */

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { storableText } from '../core/storable-text.js';
+import type { MerchantConnections } from './merchant-connections.js';
 
 export interface DeliveryRequest {
   url: URL;
@@ -12,6 +13,8 @@ export interface DeliveryRequest {
   body: string;
   timeoutMs: number;
   maxResponseBytes: number;
+  /** Keep-alive pool (merchant-connections.ts); without one every delivery opens its own connection. */
+  connections?: MerchantConnections;
 }
 
 export type DeliveryErrorClass =
@@ -28,10 +31,17 @@ export interface DeliveryResult {
   bodyExcerpt: string;
 }
 
+/** Errors of a kept connection the other side closed before our request reached it. */
+const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE']);
+
 /**
  * One POST to a merchant endpoint. Any 2xx is delivered; anything else — another status, a redirect
  * (never followed), a timeout, a connection or TLS error — is a failed attempt. The response body is
  * read up to `maxResponseBytes` and the whole exchange is bounded by `timeoutMs`.
+ *
+ * With a keep-alive pool, a reused connection the merchant closed before answering (a reset or a
+ * broken pipe before any response) is not the merchant's failure: the request goes once more on a new
+ * connection, within the same timeout.
  */
 export function deliverOnce(request: DeliveryRequest): Promise<DeliveryResult> {
   const started = performance.now();
@@ -53,48 +63,73 @@ export function deliverOnce(request: DeliveryRequest): Promise<DeliveryResult> {
       clearTimeout(timer);
       resolve({ ...result, durationMs: Math.round(performance.now() - started) });
     };
-    const req = transport.request(
-      request.url,
-      {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'payments-platform-webhooks/1',
-          ...request.headers,
-          'content-length': Buffer.byteLength(request.body),
+    let req: http.ClientRequest;
+    const send = (pooled: boolean) => {
+      let responded = false;
+      req = transport.request(
+        request.url,
+        {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'payments-platform-webhooks/1',
+            ...request.headers,
+            'content-length': Buffer.byteLength(request.body),
+          },
+          lookup: pinnedLookup,
+          ...(pooled && request.connections
+            ? { agent: request.connections.agentFor(request.url), pinnedAddress: request.address }
+            : { agent: false }),
         },
-        lookup: pinnedLookup,
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          if (size < request.maxResponseBytes)
-            chunks.push(chunk.subarray(0, request.maxResponseBytes - size));
-          size += chunk.length;
-          if (size >= request.maxResponseBytes) res.destroy();
-        });
-        const done = () => {
-          const status = res.statusCode ?? 0;
-          const headers: Record<string, string> = {};
-          for (const [name, value] of Object.entries(res.headers))
-            if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-          const ok = status >= 200 && status < 300;
-          finish({
-            delivered: ok,
-            status,
-            errorClass: ok ? null : status >= 300 && status < 400 ? 'redirect' : 'http_status',
-            errorMessage: ok ? null : `HTTP ${status}`,
-            responseHeaders: headers,
-            bodyExcerpt: storableExcerpt(Buffer.concat(chunks)),
+        (res) => {
+          responded = true;
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            if (size < request.maxResponseBytes)
+              chunks.push(chunk.subarray(0, request.maxResponseBytes - size));
+            size += chunk.length;
+            if (size >= request.maxResponseBytes) res.destroy();
           });
-        };
-        res.on('end', done);
-        res.on('close', done);
-        res.on('error', done);
-      },
-    );
+          const done = () => {
+            const status = res.statusCode ?? 0;
+            const headers: Record<string, string> = {};
+            for (const [name, value] of Object.entries(res.headers))
+              if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+            const ok = status >= 200 && status < 300;
+            finish({
+              delivered: ok,
+              status,
+              errorClass: ok ? null : status >= 300 && status < 400 ? 'redirect' : 'http_status',
+              errorMessage: ok ? null : `HTTP ${status}`,
+              responseHeaders: headers,
+              bodyExcerpt: storableExcerpt(Buffer.concat(chunks)),
+            });
+          };
+          res.on('end', done);
+          res.on('close', done);
+          res.on('error', done);
+        },
+      );
+      const sent = req;
+      sent.on('error', (error: NodeJS.ErrnoException) => {
+        if (settled) return;
+        if (sent.reusedSocket && !responded && STALE_CONNECTION.has(error.code ?? '')) {
+          send(false);
+          return;
+        }
+        const tls = /CERT|SSL|TLS/i.test(error.code ?? '') || /certificate|ssl|tls/i.test(error.message);
+        finish({
+          delivered: false,
+          status: null,
+          errorClass: tls ? 'tls' : 'connection',
+          errorMessage: error.code ?? error.message,
+          responseHeaders: {},
+          bodyExcerpt: '',
+        });
+      });
+      sent.end(request.body);
+    };
     const timer = setTimeout(() => {
       req.destroy(new Error('timeout'));
       finish({
@@ -106,18 +141,7 @@ export function deliverOnce(request: DeliveryRequest): Promise<DeliveryResult> {
         bodyExcerpt: '',
       });
     }, request.timeoutMs);
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      const tls = /CERT|SSL|TLS/i.test(error.code ?? '') || /certificate|ssl|tls/i.test(error.message);
-      finish({
-        delivered: false,
-        status: null,
-        errorClass: tls ? 'tls' : 'connection',
-        errorMessage: error.code ?? error.message,
-        responseHeaders: {},
-        bodyExcerpt: '',
-      });
-    });
-    req.end(request.body);
+    send(true);
   });
 }
 

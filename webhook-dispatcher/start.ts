@@ -102,6 +102,7 @@ export async function startWebhookDispatcher(
         // Attempts waiting for a busy host go back on the attempts topic instead of holding up the stop.
         dispatcher.close();
         for (const subscription of [...subscriptions].reverse()) await subscription.stop(timeoutMs);
+        dispatcher.closeConnections();
       })();
       return stopped;
     },

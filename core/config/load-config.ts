@@ -80,6 +80,8 @@ export interface WebhooksConfig {
   allowAddresses: Array<'loopback' | 'private' | 'link-local'>;
   /** Re-publishing of scheduled attempts whose message was lost (webhook-dispatcher/overdue-sweep.ts). */
   overdueSweep: { intervalMs: number; graceMs: number };
+  /** Idle keep-alive of merchant connections (0 = a new connection per attempt). */
+  keepAliveMs: number;
 }
 
 /** Same as webhook-dispatcher's DEFAULT_WEBHOOK_SCHEDULE_MS (a unit test keeps them equal): 5 s ... 24 h. */
@@ -317,6 +319,12 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; de
     name: 'WEBHOOK_CONCURRENCY',
     default: '32',
     description: 'Webhook handlers running at once per dispatcher subscription (different transactions)',
+  },
+  {
+    name: 'WEBHOOK_KEEP_ALIVE_MS',
+    default: '4000',
+    description:
+      'How long an idle connection to a merchant host is kept for the next webhook (shorter if the merchant announces less); 0 = a new connection per attempt',
   },
   {
     name: 'WEBHOOK_SWEEP_INTERVAL_MS',
@@ -574,6 +582,7 @@ function webhooks(env: Env, demo: boolean): WebhooksConfig {
     allowHttp: bool(env, 'WEBHOOK_ALLOW_HTTP', demo),
     allowAddresses,
     overdueSweep,
+    keepAliveMs: int(env, 'WEBHOOK_KEEP_ALIVE_MS', 4_000, { min: 0, max: 300_000 }),
   };
 }
 

@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Webhook } from 'standardwebhooks';
 import { deliverOnce, type DeliveryRequest } from '../../webhook-dispatcher/http-delivery.js';
+import { MerchantConnections } from '../../webhook-dispatcher/merchant-connections.js';
 import { newWebhookSecret, signWebhook } from '../../webhook-dispatcher/signature.js';
 
 /** A real merchant endpoint on loopback whose behaviour each test scripts. */
@@ -94,5 +95,70 @@ describe('webhook HTTP delivery against a real receiver', function () {
       url: new URL(`http://merchant.invalid:${port}/hook`),
     });
     expect(result.delivered).to.equal(true);
+  });
+
+  describe('with a keep-alive pool', () => {
+    let pool: MerchantConnections;
+    const connections: Socket[] = [];
+    const onConnection = (socket: Socket) => connections.push(socket);
+    beforeEach(() => {
+      pool = new MerchantConnections();
+      connections.length = 0;
+      server.on('connection', onConnection);
+    });
+    afterEach(() => {
+      pool.close();
+      server.off('connection', onConnection);
+    });
+
+    it('sends consecutive webhooks to one host over one connection', async () => {
+      behave = (_req, res) => res.writeHead(204).end();
+      for (let i = 0; i < 3; i++) {
+        const result = await deliverOnce(request('/hook', { connections: pool }));
+        expect(result.delivered).to.equal(true);
+      }
+      expect(connections).to.have.length(1);
+      expect(hits).to.deep.equal(['/hook', '/hook', '/hook']);
+    });
+
+    it('only reuses a connection to the address the SSRF check allowed for this request', async () => {
+      behave = (_req, res) => res.writeHead(204).end();
+      // The same endpoint on a second loopback address and the same port.
+      const twin = createServer((req, res) => {
+        req.resume();
+        req.on('end', () => res.writeHead(204).end());
+      });
+      twin.on('connection', onConnection);
+      await new Promise<void>((resolve) => twin.listen(port, '127.0.0.2', resolve));
+      try {
+        const url = new URL(`http://merchant.invalid:${port}/hook`);
+        await deliverOnce({ ...request('/hook', { connections: pool }), url });
+        // Same host and port, but this time the check pinned the other address.
+        const other = await deliverOnce({
+          ...request('/hook', { connections: pool }),
+          url,
+          address: '127.0.0.2',
+        });
+        expect(other.delivered).to.equal(true);
+        expect(connections.map((socket) => socket.localAddress)).to.deep.equal(['127.0.0.1', '127.0.0.2']);
+      } finally {
+        pool.close();
+        twin.closeAllConnections();
+        await new Promise((resolve) => twin.close(resolve));
+      }
+    });
+
+    it('opens a new connection when the merchant dropped the kept one just as it was reused', async () => {
+      behave = (req, res) => {
+        res.writeHead(204).end();
+        // The next request on this connection finds it reset, as if the merchant's idle timer fired.
+        req.socket.once('data', () => req.socket.resetAndDestroy());
+      };
+      const first = await deliverOnce(request('/hook', { connections: pool }));
+      const second = await deliverOnce(request('/hook', { connections: pool }));
+      expect(first.delivered).to.equal(true);
+      expect(second).to.include({ delivered: true, status: 204 });
+      expect(connections).to.have.length(2);
+    });
   });
 });
