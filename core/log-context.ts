@@ -14,6 +14,8 @@ export interface LogContext {
   merchantId?: string;
   correlationId?: string;
   callbackId?: string;
+  provider?: string;
+  sessionId?: string;
   requestId?: string;
 }
 

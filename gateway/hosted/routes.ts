@@ -13,6 +13,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Knex } from 'knex';
+import { addToLogContext } from '../../core/log-context.js';
 import type { Logger } from '../../core/logger.js';
 import { ProblemError, problemResponses, type Problem } from '../../core/http/problem.js';
 import { hashSessionToken, isWellFormedSessionToken } from '../../core/transactions/session-token.js';
@@ -105,6 +106,7 @@ export function hostedPageRoutes(options: HostedPageOptions): Router {
       const guess = unknownToken(ctx);
       return guess.allowed ? notValid(404) : tooManyPage(ctx, guess, assets.paths);
     }
+    addToLogContext(ids(snapshot));
     const rate = pageViews.hit(hashSessionToken(token));
     if (!rate.allowed) return tooManyPage(ctx, rate, assets.paths);
     const view = hostedView(snapshot, clock());
@@ -135,10 +137,10 @@ export function hostedPageRoutes(options: HostedPageOptions): Router {
       refuseWhenLimited(ctx, unknownToken(ctx));
       throw new ProblemError(LINK_NOT_FOUND);
     }
+    addToLogContext(ids(snapshot));
     const view = hostedView(snapshot, clock());
     if (isStuck(snapshot, view)) {
       logger.error('hosted session cannot be shown: malformed required_fields or unsafe redirect_url', {
-        ...ids(snapshot),
         sessionState: snapshot.sessionState,
       });
     }
@@ -171,6 +173,7 @@ export function hostedPageRoutes(options: HostedPageOptions): Router {
       refuseWhenLimited(ctx, unknownToken(ctx));
       throw new ProblemError(LINK_NOT_FOUND);
     }
+    addToLogContext(ids(result.snapshot));
     answerSubmission(ctx, result.snapshot, result.decision, clock(), logger);
   });
 
@@ -184,16 +187,16 @@ function answerSubmission(
   now: Date,
   logger: Logger,
 ): void {
-  const log = logger.child(ids(snapshot));
+  // The request's log context carries the session, transaction and merchant ids.
   switch (decision.kind) {
     case 'accept':
-      log.info('customer data submitted', { fieldNames: decision.fieldNames });
+      logger.info('customer data submitted', { fieldNames: decision.fieldNames });
       return respondWithView(ctx, hostedView(snapshot, now));
     case 'unchanged':
-      log.info('customer data submitted again with the same values; nothing recorded');
+      logger.info('customer data submitted again with the same values; nothing recorded');
       return respondWithView(ctx, hostedView(snapshot, now));
     case 'invalid':
-      log.info('customer data refused: invalid values', { errors: decision.errors });
+      logger.info('customer data refused: invalid values', { errors: decision.errors });
       throw new ProblemError({
         status: 422,
         code: 'VALIDATION_FAILED',

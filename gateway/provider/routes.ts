@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import type { Broker } from '../../core/broker/types.js';
 import { coerceError } from '../../core/errors.js';
+import { addToLogContext } from '../../core/log-context.js';
 import type { Logger } from '../../core/logger.js';
 import {
   encodeProviderCallback,
@@ -87,7 +88,8 @@ export function providerGatewayRoutes(options: ProviderGatewayOptions): Router {
     const providerParam = ctx.params.provider ?? '';
     const provider = providers.get(providerParam);
     const callbackId = newCallbackId();
-    const log = logger.child({ provider: provider?.id ?? 'unknown', callbackId });
+    // Every line this request logs (the access line included) names the callback and its provider.
+    addToLogContext({ provider: provider?.id ?? 'unknown', callbackId });
     const done = (outcome: CallbackOutcome) =>
       options.observer?.({
         provider: provider?.id ?? 'unknown',
@@ -125,7 +127,7 @@ export function providerGatewayRoutes(options: ProviderGatewayOptions): Router {
     if (inFlight >= maxInFlight) {
       ctx.set('Retry-After', '1');
       ctx.set('Connection', 'close');
-      log.warn('provider callback shed: too many in flight', { inFlight });
+      logger.warn('provider callback shed: too many in flight', { inFlight });
       return refuse('overloaded', {
         status: 503,
         code: 'OVERLOADED',
@@ -158,7 +160,7 @@ export function providerGatewayRoutes(options: ProviderGatewayOptions): Router {
       const receivedAt = clock();
       const secrets = options.secrets[provider.id] ?? [];
       if (secrets.length === 0) {
-        log.error('provider callback refused: no secret configured for this provider');
+        logger.error('provider callback refused: no secret configured for this provider');
         ctx.set('Retry-After', '60');
         return refuse('not-configured', {
           status: 503,
@@ -169,7 +171,7 @@ export function providerGatewayRoutes(options: ProviderGatewayOptions): Router {
       }
       const verified = provider.verify(read.body, ctx.req.headers, secrets, receivedAt);
       if (!verified.ok) {
-        log.warn('provider callback rejected', {
+        logger.warn('provider callback rejected', {
           reason: verified.reason,
           detail: verified.detail,
           ip: ctx.ip,
@@ -208,7 +210,7 @@ export function providerGatewayRoutes(options: ProviderGatewayOptions): Router {
         ]);
       } catch (thrown) {
         const error = coerceError(thrown);
-        log.error('provider callback not accepted: broker did not acknowledge the publish', {
+        logger.error('provider callback not accepted: broker did not acknowledge the publish', {
           error: error.message,
           errorClass: error.name,
           reference: envelope.reference,
@@ -222,7 +224,7 @@ export function providerGatewayRoutes(options: ProviderGatewayOptions): Router {
         });
       }
 
-      log.info('provider callback accepted', { reference: envelope.reference, bytes: read.body.length });
+      logger.info('provider callback accepted', { reference: envelope.reference, bytes: read.body.length });
       const success = provider.successResponse;
       ctx.status = success.status;
       ctx.set('Content-Type', success.contentType);

@@ -14,6 +14,7 @@ import { createEmbeddedTransport } from '../../adapters/broker/embedded/index.js
 import { createKafkaTransport } from '../../adapters/broker/kafka/index.js';
 import { createPubSubTransport } from '../../adapters/broker/pubsub/index.js';
 import { EventBus, type DeliveredMessage, type Transport } from '../../core/broker/index.js';
+import { requestContext } from '../../core/http/request-context.js';
 import { silentLogger } from '../../core/logger.js';
 import {
   decodeProviderCallback,
@@ -23,6 +24,7 @@ import {
 import { listen } from '../../platform/http-server.js';
 import { backendEnv, requireBackend, uniqueName } from '../support/backends.js';
 import { createTestDatabase } from '../support/database.js';
+import { RecordingLogger } from '../support/recording-logger.js';
 
 type AdyenItem = Parameters<HmacValidator['validateHMAC']>[0];
 
@@ -34,6 +36,7 @@ const adyenLib = new HmacValidator();
 interface HttpAnswer {
   status: number;
   contentType: string | undefined;
+  requestId: string | string[] | undefined;
   body: string;
 }
 
@@ -47,6 +50,7 @@ function post(url: string, body: Buffer | string, headers: Record<string, string
         resolve({
           status: res.statusCode ?? 0,
           contentType: res.headers['content-type'],
+          requestId: res.headers['x-request-id'],
           body: Buffer.concat(parts).toString('utf8'),
         }),
       );
@@ -130,6 +134,7 @@ function gatewayOnBroker(name: string, target: Target): void {
     }> = [];
     let gatewayBus: EventBus;
     let publishes = 0;
+    const logs = new RecordingLogger();
     let url: string;
     let close: (() => Promise<void>) | undefined;
 
@@ -164,9 +169,10 @@ function gatewayOnBroker(name: string, target: Target): void {
           },
         },
         secrets: SECRETS,
-        logger: silentLogger,
+        logger: logs,
         topic,
       });
+      app.use(requestContext()); // as the platform mounts it
       app.use(router.routes()).use(router.allowedMethods());
       ({ url, close } = await listen(app, '127.0.0.1', 0));
     });
@@ -194,6 +200,10 @@ function gatewayOnBroker(name: string, target: Target): void {
       const { message, envelope } = received.find((r) => r.envelope.reference === reference)!;
       expect(message.key).to.equal(reference);
       expect(message.headers).to.include({ provider: 'stripe-sim', 'callback-id': envelope.callbackId });
+      // The request's log lines name the callback: its id is the one on the topic.
+      const accepted = logs.find('provider callback accepted').find((line) => line.reference === reference);
+      expect(accepted).to.include({ provider: 'stripe-sim', callbackId: envelope.callbackId });
+      expect(accepted!.requestId).to.equal(answer.requestId);
       expect(envelope.provider).to.equal('stripe-sim');
       expect(envelope.body.equals(Buffer.from(payload, 'utf8')), 'raw body byte for byte').to.equal(true);
       expect(envelope.headers).to.deep.equal(headers);

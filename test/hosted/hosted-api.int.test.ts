@@ -265,6 +265,11 @@ for (const driver of ['pglite', 'postgres'] as const) {
 
       const logged = server.logs.lines.filter((line) => line.includes(session.transactionId));
       expect(logged.join('\n')).to.contain('customer data submitted');
+      // The line carries the request's id and the ids the route learned, from the log context.
+      const submitted = JSON.parse(logged.find((line) => line.includes('customer data submitted'))!);
+      expect(submitted).to.include({ transactionId: session.transactionId });
+      expect(submitted.requestId).to.match(/^[0-9a-f-]{36}$/);
+      expect(submitted.sessionId).to.be.a('string');
       expect(server.logs.lines.join('\n')).not.to.contain(VALUES.email);
       expect(server.logs.lines.join('\n')).not.to.contain(VALUES.phone);
       expect(server.logs.lines.join('\n')).not.to.contain(session.token);

@@ -6,11 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import type { Knex } from 'knex';
+import { requestContext } from '../../core/http/request-context.js';
 import type { Logger } from '../../core/logger.js';
 import { hashSessionToken, newSessionToken } from '../../core/transactions/session-token.js';
 import { hostedPageRoutes, type HostedPageOptions } from '../../gateway/hosted/index.js';
 import { listen } from '../../platform/http-server.js';
 import { insertMerchant, insertTransaction } from '../support/fixtures.js';
+import { RecordingLogger } from '../support/recording-logger.js';
+
+export { RecordingLogger };
 
 export interface HostedSession {
   token: string;
@@ -78,33 +82,8 @@ export async function startHostedServer(
   const logs = new RecordingLogger();
   const app = new Koa();
   const routes = hostedPageRoutes({ logger: logs, ...options });
+  app.use(requestContext()); // as the platform mounts it: request ids and the ids routes add
   app.use(routes.routes()).use(routes.allowedMethods());
   const server = await listen(app, '127.0.0.1', 0);
   return { ...server, logs };
-}
-
-/** Keeps every log line (message + meta) so a test can search them. */
-export class RecordingLogger implements Logger {
-  constructor(
-    readonly lines: string[] = [],
-    private readonly meta: Record<string, unknown> = {},
-  ) {}
-  private record(level: string, message: string, meta?: Record<string, unknown>): void {
-    this.lines.push(JSON.stringify({ level, message, ...this.meta, ...meta }));
-  }
-  debug(message: string, meta?: Record<string, unknown>): void {
-    this.record('debug', message, meta);
-  }
-  info(message: string, meta?: Record<string, unknown>): void {
-    this.record('info', message, meta);
-  }
-  warn(message: string, meta?: Record<string, unknown>): void {
-    this.record('warn', message, meta);
-  }
-  error(message: string, meta?: Record<string, unknown>): void {
-    this.record('error', message, meta);
-  }
-  child(meta: Record<string, unknown>): Logger {
-    return new RecordingLogger(this.lines, { ...this.meta, ...meta });
-  }
 }

@@ -13,6 +13,7 @@ import {
 import { openApiDocument } from '../../gateway/merchant/openapi.js';
 import { listen } from '../../platform/http-server.js';
 import { openApiChecker } from './openapi.js';
+import { RecordingLogger } from './recording-logger.js';
 
 export const TEST_SESSION_SECRET = 'test-session-token-secret-0123456789abcdef';
 
@@ -99,16 +100,5 @@ export async function startMerchantApi(
 
 /** A logger that keeps every line (message and metadata) as JSON, to assert what is never logged. */
 export function capturingLogger(lines: string[]): Logger {
-  const make = (base: Record<string, unknown>): Logger => {
-    const log = (level: string) => (message: string, meta?: Record<string, unknown>) =>
-      void lines.push(JSON.stringify({ level, message, ...base, ...meta }));
-    return {
-      debug: log('debug'),
-      info: log('info'),
-      warn: log('warn'),
-      error: log('error'),
-      child: (meta) => make({ ...base, ...meta }),
-    };
-  };
-  return make({});
+  return new RecordingLogger(lines);
 }
