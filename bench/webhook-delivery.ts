@@ -48,11 +48,15 @@ export async function runWebhookDelivery(): Promise<void> {
     phaseSeconds: phaseSeconds(),
     timeoutMs: envNumber('BENCH_WEBHOOK_TIMEOUT_MS', 2_000),
     rounds: envNumber('BENCH_WEBHOOK_ROUNDS', 3),
+    // 0 = a new connection per attempt (WEBHOOK_KEEP_ALIVE_MS=0), for comparison.
+    keepAliveMs:
+      process.env.BENCH_WEBHOOK_KEEP_ALIVE_MS === '0' ? 0 : envNumber('BENCH_WEBHOOK_KEEP_ALIVE_MS', 4_000),
   };
   const dispatcherSettings: WebhookDispatcherSettings = {
     retryScheduleMs: [5_000, 30_000],
     timeoutMs: settings.timeoutMs,
     maxInFlightPerHost: 4,
+    keepAliveMs: settings.keepAliveMs,
     concurrency: 32,
     allowHttp: true,
     allowAddresses: ['loopback'],
@@ -234,12 +238,18 @@ async function sendAlone(
 ): Promise<{ perSecond: number; delivered: number; failed: number }> {
   const deliveries = await knex('webhook_deliveries').select('id', 'url', 'payload').limit(count);
   // Keep-alive as the dispatcher has it (WEBHOOK_KEEP_ALIVE_MS), so the two compare like for like.
-  const connections = new MerchantConnections({ maxIdlePerHost: settings.maxInFlightPerHost });
+  const connections =
+    settings.keepAliveMs === 0
+      ? undefined
+      : new MerchantConnections({
+          idleMs: settings.keepAliveMs,
+          maxIdlePerHost: settings.maxInFlightPerHost,
+        });
   const sender: SenderOptions = {
     policy: { allowHttp: settings.allowHttp, allowAddresses: settings.allowAddresses },
     timeoutMs: settings.timeoutMs,
     maxResponseBytes: 4_096,
-    connections,
+    ...(connections ? { connections } : {}),
   };
   const secrets = [newWebhookSecret(randomBytes)];
   let next = 0;
@@ -257,7 +267,7 @@ async function sendAlone(
     }),
   );
   const perSecond = (delivered / (performance.now() - started)) * 1000;
-  connections.close();
+  connections?.close();
   return { perSecond, delivered, failed };
 }
 
