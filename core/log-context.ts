@@ -36,6 +36,14 @@ export function addToLogContext(context: LogContext): void {
   if (store) Object.assign(store, stripUndefined(context));
 }
 
+/**
+ * Runs `work` outside any log context: for work done on behalf of many flows at once (a batch of
+ * several requests' database work), whose lines must not carry one of those flows' ids.
+ */
+export function withoutLogContext<T>(work: () => T): T {
+  return storage.exit(work);
+}
+
 export function currentLogContext(): LogContext {
   return storage.getStore() ?? {};
 }

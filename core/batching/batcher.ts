@@ -17,7 +17,10 @@
  * - When a batch of several items fails in a way one item can cause (`isolate`, default: any failure),
  *   each item is run again alone, so one bad item (a constraint violation, a deadlock victim) fails only
  *   its own caller. Otherwise (e.g. the database is unreachable) every caller gets the batch's error.
+ * - `run` sees the log context of its item when alone, and none for several items.
  */
+import { currentLogContext, withLogContext, withoutLogContext, type LogContext } from '../log-context.js';
+
 export interface BatcherOptions<I, O> {
   /** Runs one batch; returns one output per item, in the items' order. */
   run(items: readonly I[]): Promise<O[]>;
@@ -35,6 +38,8 @@ interface Pending<I, O> {
   item: I;
   resolve(output: O): void;
   reject(error: unknown): void;
+  /** The submitter's log context (core/log-context.ts). */
+  context: LogContext;
 }
 
 export class Batcher<I, O> {
@@ -52,7 +57,7 @@ export class Batcher<I, O> {
 
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ item, resolve, reject, context: currentLogContext() });
       if (this.inFlight >= this.maxInFlight || this.scheduled) return;
       this.scheduled = true;
       queueMicrotask(() => {
@@ -94,9 +99,20 @@ export class Batcher<I, O> {
     return batch;
   }
 
+  /**
+   * Runs a batch in the log context of its one item, or, for several items (of several flows), in
+   * none: a line logged by `run` never carries the ids of whichever request happened to open the lane.
+   */
+  private runInContext(batch: Pending<I, O>[]): Promise<O[]> {
+    const items = batch.map((p) => p.item);
+    return batch.length === 1
+      ? withoutLogContext(() => withLogContext(batch[0]!.context, () => this.options.run(items)))
+      : withoutLogContext(() => this.options.run(items));
+  }
+
   private async runBatch(batch: Pending<I, O>[]): Promise<void> {
     try {
-      const outputs = await this.options.run(batch.map((p) => p.item));
+      const outputs = await this.runInContext(batch);
       if (outputs.length !== batch.length) throw new Error('batch returned the wrong number of outputs');
       batch.forEach((pending, index) => pending.resolve(outputs[index]!));
       return;
@@ -109,7 +125,7 @@ export class Batcher<I, O> {
     // Isolate the item that broke the batch: everyone else still gets their answer.
     for (const pending of batch) {
       try {
-        const [output] = await this.options.run([pending.item]);
+        const [output] = await this.runInContext([pending]);
         pending.resolve(output!);
       } catch (error) {
         pending.reject(error);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { currentLogContext, withLogContext } from '../../core/log-context.js';
 import { Batcher } from '../../core/batching/batcher.js';
 
 describe('batcher (natural batching)', () => {
@@ -90,6 +91,26 @@ describe('batcher (natural batching)', () => {
     const results = await Promise.allSettled([1, 2, 3].map((n) => batcher.submit(n)));
     expect(results.map((r) => r.status)).to.deep.equal(['rejected', 'rejected', 'rejected']);
     expect(runs, 'one batch, no one-by-one retries').to.equal(1);
+  });
+
+  it("runs a lone item in its submitter's log context and a batch of several flows in none", async () => {
+    const seen: Array<{ items: number[]; context: unknown }> = [];
+    const batcher = new Batcher<number, number>({
+      maxBatch: 10,
+      run: async (items) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        seen.push({ items: [...items], context: currentLogContext() });
+        return [...items];
+      },
+    });
+    const submitAs = (n: number) => withLogContext({ requestId: `r${n}` }, () => batcher.submit(n));
+    const first = submitAs(1);
+    await flush();
+    await Promise.all([first, submitAs(2), submitAs(3)]);
+    expect(seen).to.deep.equal([
+      { items: [1], context: { requestId: 'r1' } },
+      { items: [2, 3], context: {} },
+    ]);
   });
 });
 
