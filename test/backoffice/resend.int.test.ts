@@ -12,12 +12,13 @@ import { eventually } from '../support/eventually.js';
 import { insertTransaction } from '../support/fixtures.js';
 import {
   addMerchant,
-  addTransaction,
+  attemptsOf,
   changeStatus,
-  deliveryState,
+  requestWebhook,
   startHarness,
   TARGETS,
   type Harness,
+  waitForState,
 } from '../webhooks/dispatcher-harness.js';
 import { MerchantReceiver } from '../webhooks/merchant-receiver.js';
 import { apiClient, auditRows, startBackofficeServer, type BackofficeServer } from './backoffice-support.js';
@@ -61,11 +62,7 @@ for (const target of TARGETS.filter((t) => t.name.startsWith('embedded'))) {
         { transactionId, merchantId: merchant.merchantId },
         'APPROVED',
       );
-      await eventually(
-        async () => (await deliveryState(knex, webhookId)) === 'delivered',
-        WAIT_MS,
-        'delivered',
-      );
+      await waitForState(knex, webhookId, 'delivered');
 
       const moved = await new MerchantReceiver(merchant.secret).start();
       harness.receivers.push(moved);
@@ -123,17 +120,8 @@ for (const target of TARGETS.filter((t) => t.name.startsWith('embedded'))) {
     it('answers a resend asked while an earlier one is still waiting with that one, and queues nothing more', async () => {
       const { knex } = harness;
       const merchant = await addMerchant(harness);
-      const transactionId = await addTransaction(harness, merchant);
-      const { webhookId } = await changeStatus(
-        knex,
-        { transactionId, merchantId: merchant.merchantId },
-        'APPROVED',
-      );
-      await eventually(
-        async () => (await deliveryState(knex, webhookId)) === 'delivered',
-        WAIT_MS,
-        'delivered',
-      );
+      const { transactionId, webhookId } = await requestWebhook(harness, merchant);
+      await waitForState(knex, webhookId, 'delivered');
       // The endpoint now holds every request: a resend stays in flight, not yet recorded.
       merchant.receiver.replyByDefault('hang');
       const path = `/transactions/${transactionId}/webhooks/${webhookId}/resend`;
@@ -172,10 +160,7 @@ for (const target of TARGETS.filter((t) => t.name.startsWith('embedded'))) {
         WAIT_MS,
         'every queued resend recorded',
       );
-      const attempts = await knex('webhook_attempts')
-        .where({ delivery_id: webhookId })
-        .orderBy('attempt_number')
-        .select('attempt_number', 'trigger');
+      const attempts = await attemptsOf(knex, webhookId);
       expect(attempts.map((a) => [a.attempt_number, a.trigger])).to.deep.equal([
         [1, 'automatic'],
         [2, 'manual_resend'],

@@ -25,6 +25,7 @@ import {
 } from '../../webhook-dispatcher/index.js';
 import { backendEnv, uniqueName } from '../support/backends.js';
 import { createTestDatabase } from '../support/database.js';
+import { eventually } from '../support/eventually.js';
 import { insertMerchant, insertTransaction } from '../support/fixtures.js';
 import { MerchantReceiver } from './merchant-receiver.js';
 
@@ -259,6 +260,45 @@ export async function changeStatus(
 export async function deliveryState(knex: Knex, webhookId: string): Promise<string | undefined> {
   const row = await knex('webhook_deliveries').where({ id: webhookId }).first('state');
   return row?.state;
+}
+
+/** A new transaction of the merchant moved to `toStatus`: its MerchantWebhookRequested is on its way. */
+export async function requestWebhook(
+  harness: Harness,
+  merchant: TestMerchant,
+  toStatus: TransactionStatus = 'APPROVED',
+): Promise<{ transactionId: string; webhookId: string; sequence: number }> {
+  const transactionId = await addTransaction(harness, merchant);
+  const requested = await changeStatus(
+    harness.knex,
+    { transactionId, merchantId: merchant.merchantId },
+    toStatus,
+  );
+  return { transactionId, ...requested };
+}
+
+/** Waits (up to a minute) until the webhook's delivery is in `state`. */
+export async function waitForState(knex: Knex, webhookId: string, state: string): Promise<void> {
+  await eventually(
+    async () => (await deliveryState(knex, webhookId)) === state,
+    60_000,
+    `${webhookId} ${state}`,
+  );
+}
+
+/** A `webhook_attempts` row, with the columns tests look at typed. */
+export interface AttemptRow {
+  attempt_number: number;
+  trigger: string;
+  response_status: number | null;
+  error_class: string | null;
+  duration_ms: number;
+  [column: string]: unknown;
+}
+
+/** The webhook's recorded attempts, in attempt order. */
+export async function attemptsOf(knex: Knex, webhookId: string): Promise<AttemptRow[]> {
+  return knex('webhook_attempts').where({ delivery_id: webhookId }).orderBy('attempt_number');
 }
 
 export async function timeline(

@@ -9,15 +9,18 @@ import { requireBackend } from '../support/backends.js';
 import { eventually } from '../support/eventually.js';
 import {
   addMerchant,
+  attemptsOf,
   addTransaction,
   changeStatus,
   deliveryState,
+  requestWebhook,
   metricValue,
   startHarness,
   timeline,
   TARGETS,
   TEST_SETTINGS,
   type Harness,
+  waitForState,
 } from './dispatcher-harness.js';
 import { MerchantReceiver } from './merchant-receiver.js';
 
@@ -42,11 +45,7 @@ for (const target of TARGETS) {
       const ref = { transactionId, merchantId: merchant.merchantId };
       const { webhookId, sequence } = await changeStatus(knex, ref, 'APPROVED');
 
-      await eventually(
-        async () => (await deliveryState(knex, webhookId)) === 'delivered',
-        WAIT_MS,
-        'delivered',
-      );
+      await waitForState(knex, webhookId, 'delivered');
 
       const received = merchant.receiver.forId(webhookId);
       expect(received).to.have.length(3);
@@ -67,9 +66,7 @@ for (const target of TARGETS) {
         occurredAt: JSON.parse(received[0]!.body).occurredAt,
       });
 
-      const attempts = await knex('webhook_attempts')
-        .where({ delivery_id: webhookId })
-        .orderBy('attempt_number');
+      const attempts = await attemptsOf(knex, webhookId);
       expect(
         attempts.map((a) => [a.attempt_number, a.response_status, a.error_class, a.trigger]),
       ).to.deep.equal([
@@ -77,8 +74,8 @@ for (const target of TARGETS) {
         [2, 500, 'http_status', 'automatic'],
         [3, 200, null, 'automatic'],
       ]);
-      expect(attempts[0].response_body_excerpt).to.equal('upstream down');
-      expect(attempts[0].url).to.equal(merchant.receiver.url());
+      expect(attempts[0]!.response_body_excerpt).to.equal('upstream down');
+      expect(attempts[0]!.url).to.equal(merchant.receiver.url());
       for (const attempt of attempts) {
         const headers =
           typeof attempt.request_headers === 'string'
@@ -132,24 +129,13 @@ for (const target of TARGETS) {
       const { knex } = harness;
       const merchant = await addMerchant(harness);
       merchant.receiver.reply({ status: 500 }, { status: 200 });
-      const transactionId = await addTransaction(harness, merchant);
       harness.faults.failNextAttemptPublish = true;
-      const { webhookId } = await changeStatus(
-        knex,
-        { transactionId, merchantId: merchant.merchantId },
-        'APPROVED',
-      );
+      const { webhookId } = await requestWebhook(harness, merchant);
 
-      await eventually(
-        async () => (await deliveryState(knex, webhookId)) === 'delivered',
-        WAIT_MS,
-        'delivered',
-      );
+      await waitForState(knex, webhookId, 'delivered');
       expect(harness.faults.failNextAttemptPublish, 'the fault happened').to.equal(false);
       expect(merchant.receiver.forId(webhookId)).to.have.length(2);
-      const attempts = await knex('webhook_attempts')
-        .where({ delivery_id: webhookId })
-        .orderBy('attempt_number');
+      const attempts = await attemptsOf(knex, webhookId);
       expect(attempts.map((a) => [a.attempt_number, a.response_status])).to.deep.equal([
         [1, 500],
         [2, 200],
@@ -160,13 +146,8 @@ for (const target of TARGETS) {
       const { knex } = harness;
       const merchant = await addMerchant(harness);
       merchant.receiver.reply({ status: 500 }, { status: 200 });
-      const transactionId = await addTransaction(harness, merchant);
       harness.faults.loseNextAttemptPublish = true;
-      const { webhookId } = await changeStatus(
-        knex,
-        { transactionId, merchantId: merchant.merchantId },
-        'APPROVED',
-      );
+      const { webhookId } = await requestWebhook(harness, merchant);
       await eventually(
         async () => (await knex('webhook_attempts').where({ delivery_id: webhookId })).length === 1,
         WAIT_MS,
@@ -180,14 +161,8 @@ for (const target of TARGETS) {
 
       await harness.restartDispatcher({ overdueSweep: { intervalMs: 100, graceMs: 300 } });
       try {
-        await eventually(
-          async () => (await deliveryState(knex, webhookId)) === 'delivered',
-          WAIT_MS,
-          'delivered after the sweep',
-        );
-        const attempts = await knex('webhook_attempts')
-          .where({ delivery_id: webhookId })
-          .orderBy('attempt_number');
+        await waitForState(knex, webhookId, 'delivered');
+        const attempts = await attemptsOf(knex, webhookId);
         expect(attempts.map((a) => [a.attempt_number, a.trigger, a.response_status])).to.deep.equal([
           [1, 'automatic', 500],
           [2, 'automatic', 200],
@@ -203,21 +178,10 @@ for (const target of TARGETS) {
       const { knex } = harness;
       const merchant = await addMerchant(harness);
       merchant.receiver.reply({ status: 302, headers: { location: '/elsewhere' } }, { status: 204 });
-      const transactionId = await addTransaction(harness, merchant);
-      const { webhookId } = await changeStatus(
-        knex,
-        { transactionId, merchantId: merchant.merchantId },
-        'DECLINED',
-      );
+      const { webhookId } = await requestWebhook(harness, merchant, 'DECLINED');
 
-      await eventually(
-        async () => (await deliveryState(knex, webhookId)) === 'delivered',
-        WAIT_MS,
-        'delivered',
-      );
-      const attempts = await knex('webhook_attempts')
-        .where({ delivery_id: webhookId })
-        .orderBy('attempt_number');
+      await waitForState(knex, webhookId, 'delivered');
+      const attempts = await attemptsOf(knex, webhookId);
       expect(attempts.map((a) => [a.response_status, a.error_class])).to.deep.equal([
         [302, 'redirect'],
         [204, null],
@@ -232,26 +196,15 @@ for (const target of TARGETS) {
       try {
         const merchant = await addMerchant(harness);
         merchant.receiver.reply('hang', { status: 200 });
-        const transactionId = await addTransaction(harness, merchant);
-        const { webhookId } = await changeStatus(
-          knex,
-          { transactionId, merchantId: merchant.merchantId },
-          'APPROVED',
-        );
+        const { transactionId, webhookId } = await requestWebhook(harness, merchant);
 
-        await eventually(
-          async () => (await deliveryState(knex, webhookId)) === 'delivered',
-          WAIT_MS,
-          'delivered',
-        );
-        const attempts = await knex('webhook_attempts')
-          .where({ delivery_id: webhookId })
-          .orderBy('attempt_number');
+        await waitForState(knex, webhookId, 'delivered');
+        const attempts = await attemptsOf(knex, webhookId);
         expect(attempts.map((a) => [a.attempt_number, a.response_status, a.error_class])).to.deep.equal([
           [1, null, 'timeout'],
           [2, 200, null],
         ]);
-        expect(Number(attempts[0].duration_ms)).to.be.at.least(300).and.below(5_000);
+        expect(Number(attempts[0]!.duration_ms)).to.be.at.least(300).and.below(5_000);
         expect(
           (await timeline(knex, transactionId))
             .map((entry) => entry.entry_type)
@@ -271,18 +224,9 @@ for (const target of TARGETS) {
       await harness.restartDispatcher({ allowAddresses: [] });
       try {
         const merchant = await addMerchant(harness);
-        const transactionId = await addTransaction(harness, merchant);
-        const { webhookId } = await changeStatus(
-          knex,
-          { transactionId, merchantId: merchant.merchantId },
-          'APPROVED',
-        );
+        const { webhookId } = await requestWebhook(harness, merchant);
 
-        await eventually(
-          async () => (await deliveryState(knex, webhookId)) === 'exhausted',
-          WAIT_MS,
-          'exhausted',
-        );
+        await waitForState(knex, webhookId, 'exhausted');
         const attempts = await knex('webhook_attempts').where({ delivery_id: webhookId });
         expect(attempts.map((a) => [a.response_status, a.error_class])).to.deep.equal(
           TEST_SETTINGS.retryScheduleMs.concat(0).map(() => [null, 'forbidden_url']),
@@ -299,18 +243,9 @@ for (const target of TARGETS) {
       merchant.receiver
         .reply({ status: 503, headers: { 'retry-after': '1' } })
         .replyByDefault({ status: 503 });
-      const transactionId = await addTransaction(harness, merchant);
-      const { webhookId } = await changeStatus(
-        knex,
-        { transactionId, merchantId: merchant.merchantId },
-        'APPROVED',
-      );
+      const { transactionId, webhookId } = await requestWebhook(harness, merchant);
 
-      await eventually(
-        async () => (await deliveryState(knex, webhookId)) === 'exhausted',
-        WAIT_MS,
-        'exhausted',
-      );
+      await waitForState(knex, webhookId, 'exhausted');
       expect(merchant.receiver.forId(webhookId)).to.have.length(3);
       const entries = await timeline(knex, transactionId);
       const types = entries.map((e) => e.entry_type);
@@ -345,18 +280,9 @@ for (const target of TARGETS) {
         { merchant_id: merchant.merchantId, secret: next, expires_at: new Date(Date.now() + 3_600_000) },
         { merchant_id: merchant.merchantId, secret: expired, expires_at: new Date(Date.now() - 60_000) },
       ]);
-      const transactionId = await addTransaction(harness, merchant);
-      const { webhookId } = await changeStatus(
-        knex,
-        { transactionId, merchantId: merchant.merchantId },
-        'APPROVED',
-      );
+      const { webhookId } = await requestWebhook(harness, merchant);
 
-      await eventually(
-        async () => (await deliveryState(knex, webhookId)) === 'delivered',
-        WAIT_MS,
-        'delivered',
-      );
+      await waitForState(knex, webhookId, 'delivered');
       const [request] = merchant.receiver.forId(webhookId);
       expect(request!.headers['webhook-signature']!.split(' ')).to.have.length(2);
       for (const secret of [merchant.secret, next]) {
@@ -373,11 +299,7 @@ for (const target of TARGETS) {
       const transactionId = await addTransaction(harness, merchant);
       const ref = { transactionId, merchantId: merchant.merchantId };
       const { webhookId } = await changeStatus(knex, ref, 'APPROVED');
-      await eventually(
-        async () => (await deliveryState(knex, webhookId)) === 'delivered',
-        WAIT_MS,
-        'delivered',
-      );
+      await waitForState(knex, webhookId, 'delivered');
 
       // The relay publishing the same outbox row again (a crash before marking it published).
       const row = await knex('outbox')
@@ -400,11 +322,7 @@ for (const target of TARGETS) {
       // Messages of one transaction are handled in order: once a later webhook of the same transaction
       // is delivered on both paths, the duplicates before it were handled.
       const marker = await changeStatus(knex, ref, 'APPROVED');
-      await eventually(
-        async () => (await deliveryState(knex, marker.webhookId)) === 'delivered',
-        WAIT_MS,
-        'marker',
-      );
+      await waitForState(knex, marker.webhookId, 'delivered');
       await requestResend(knex, { webhookId: marker.webhookId, actor: 'test' }, { topic: topics.attempts });
       await eventually(
         () => merchant.receiver.forId(marker.webhookId).length === 2,
@@ -420,17 +338,8 @@ for (const target of TARGETS) {
     it('resends to the original URL with the same webhook-id after the merchant changed its URL', async () => {
       const { knex, topics } = harness;
       const merchant = await addMerchant(harness);
-      const transactionId = await addTransaction(harness, merchant);
-      const { webhookId } = await changeStatus(
-        knex,
-        { transactionId, merchantId: merchant.merchantId },
-        'APPROVED',
-      );
-      await eventually(
-        async () => (await deliveryState(knex, webhookId)) === 'delivered',
-        WAIT_MS,
-        'delivered',
-      );
+      const { transactionId, webhookId } = await requestWebhook(harness, merchant);
+      await waitForState(knex, webhookId, 'delivered');
 
       const moved = await new MerchantReceiver(merchant.secret).start();
       harness.receivers.push(moved);
