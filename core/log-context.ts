@@ -41,7 +41,7 @@ export function addToLogContext(context: LogContext): void {
  * several requests' database work), whose lines must not carry one of those flows' ids.
  */
 export function withoutLogContext<T>(work: () => T): T {
-  return storage.exit(work);
+  return storage.run({}, work);
 }
 
 export function currentLogContext(): LogContext {
