@@ -381,6 +381,7 @@ describe('provider gateway architecture', () => {
           path.resolve(dir, '../../core/broker'),
           path.resolve(dir, '../../core/errors.js'),
           path.resolve(dir, '../../core/logger.js'),
+          path.resolve(dir, '../../core/log-context.js'),
           path.resolve(dir, '../../core/http/problem.js'),
         ];
         expect(
