@@ -35,6 +35,19 @@ const integer = { type: 'integer' };
 const nullableInteger = { type: ['integer', 'null'] };
 const headers = { type: 'object', additionalProperties: { type: 'string' } };
 
+/** What every view of a transaction shows: search results, the merchant-safe and the internal detail. */
+const TRANSACTION_FIELDS = {
+  transactionId: string,
+  merchantId: string,
+  merchantTransactionId: string,
+  status: ref('MerchantStatus'),
+  amount: ref('Money'),
+  paymentMethod: string,
+  createdAt: dateTime,
+  updatedAt: dateTime,
+};
+const TRANSACTION_REQUIRED = Object.keys(TRANSACTION_FIELDS);
+
 const PROBLEMS = {
   '401': problem('Missing, malformed, unknown, expired or revoked access token.', ['UNAUTHORIZED']),
   '403': problem("The caller's roles do not grant the permission this operation needs.", ['FORBIDDEN']),
@@ -57,6 +70,31 @@ const transactionIdParameter = {
 };
 
 const common = (...statuses: Array<keyof typeof PROBLEMS>) => pickResponses(PROBLEMS, ...statuses);
+
+/** A GET of one transaction's data, answered in the merchant-safe or the internal view. */
+function transactionView(operation: {
+  operationId: string;
+  summary: string;
+  description: string;
+  answer: string;
+  views: [merchant: string, internal: string];
+}): Record<string, unknown> {
+  return {
+    get: {
+      operationId: operation.operationId,
+      summary: operation.summary,
+      description: operation.description,
+      parameters: [transactionIdParameter],
+      responses: {
+        '200': {
+          description: operation.answer,
+          content: json({ oneOf: operation.views.map((view) => ref(view)) }),
+        },
+        ...common('401', '403', '404', '500', '503'),
+      },
+    },
+  };
+}
 
 export function openApiDocument(options: { serverUrl: string }): Record<string, unknown> {
   return {
@@ -130,54 +168,30 @@ export function openApiDocument(options: { serverUrl: string }): Record<string, 
           },
         },
       },
-      '/transactions/{transactionId}': {
-        get: {
-          operationId: 'getTransaction',
-          summary: 'One transaction: merchant-safe, or internal (attempts, routing plan, callbacks)',
-          description:
-            'Needs transactions:read; the internal view needs a platform user with transactions:read_internal (audited).',
-          parameters: [transactionIdParameter],
-          responses: {
-            '200': {
-              description: 'The transaction.',
-              content: json({ oneOf: [ref('MerchantTransactionDetail'), ref('InternalTransactionDetail')] }),
-            },
-            ...common('401', '403', '404', '500', '503'),
-          },
-        },
-      },
-      '/transactions/{transactionId}/timeline': {
-        get: {
-          operationId: 'getTransactionTimeline',
-          summary: 'The transaction’s timeline',
-          description:
-            'Needs transactions:read. The internal timeline (every entry with internal details) needs a platform user with timeline:read_internal and is audited; everyone else gets the merchant-safe timeline.',
-          parameters: [transactionIdParameter],
-          responses: {
-            '200': {
-              description: 'The timeline, oldest entry first.',
-              content: json({ oneOf: [ref('MerchantTimeline'), ref('InternalTimeline')] }),
-            },
-            ...common('401', '403', '404', '500', '503'),
-          },
-        },
-      },
-      '/transactions/{transactionId}/webhooks': {
-        get: {
-          operationId: 'listTransactionWebhooks',
-          summary: 'Merchant webhooks of the transaction with every attempt',
-          description:
-            'Needs transactions:read. Merchant-safe attempts show only the Standard Webhooks request headers; the internal view (transactions:read_internal, audited) adds URLs, all headers, error messages and who asked for resends.',
-          parameters: [transactionIdParameter],
-          responses: {
-            '200': {
-              description: 'The deliveries, oldest first.',
-              content: json({ oneOf: [ref('MerchantWebhookList'), ref('InternalWebhookList')] }),
-            },
-            ...common('401', '403', '404', '500', '503'),
-          },
-        },
-      },
+      '/transactions/{transactionId}': transactionView({
+        operationId: 'getTransaction',
+        summary: 'One transaction: merchant-safe, or internal (attempts, routing plan, callbacks)',
+        description:
+          'Needs transactions:read; the internal view needs a platform user with transactions:read_internal (audited).',
+        answer: 'The transaction.',
+        views: ['MerchantTransactionDetail', 'InternalTransactionDetail'],
+      }),
+      '/transactions/{transactionId}/timeline': transactionView({
+        operationId: 'getTransactionTimeline',
+        summary: 'The transaction’s timeline',
+        description:
+          'Needs transactions:read. The internal timeline (every entry with internal details) needs a platform user with timeline:read_internal and is audited; everyone else gets the merchant-safe timeline.',
+        answer: 'The timeline, oldest entry first.',
+        views: ['MerchantTimeline', 'InternalTimeline'],
+      }),
+      '/transactions/{transactionId}/webhooks': transactionView({
+        operationId: 'listTransactionWebhooks',
+        summary: 'Merchant webhooks of the transaction with every attempt',
+        description:
+          'Needs transactions:read. Merchant-safe attempts show only the Standard Webhooks request headers; the internal view (transactions:read_internal, audited) adds URLs, all headers, error messages and who asked for resends.',
+        answer: 'The deliveries, oldest first.',
+        views: ['MerchantWebhookList', 'InternalWebhookList'],
+      }),
       '/transactions/{transactionId}/webhooks/{webhookId}/resend': {
         post: {
           operationId: 'resendWebhook',
@@ -251,114 +265,54 @@ export function openApiDocument(options: { serverUrl: string }): Record<string, 
           roles: { type: 'array', items: { type: 'string', enum: ROLE_NAMES } },
           permissions: { type: 'array', items: { type: 'string', enum: PERMISSIONS } },
         }),
-        TransactionSummary: closed(
-          [
-            'transactionId',
-            'merchantId',
-            'merchantTransactionId',
-            'status',
-            'amount',
-            'paymentMethod',
-            'createdAt',
-            'updatedAt',
-          ],
-          {
-            transactionId: string,
-            merchantId: string,
-            merchantTransactionId: string,
-            status: ref('MerchantStatus'),
-            amount: ref('Money'),
-            paymentMethod: string,
-            createdAt: dateTime,
-            updatedAt: dateTime,
-            internalStatus: {
-              ...ref('InternalStatus'),
-              description: 'Only with transactions:read_internal.',
-            },
+        TransactionSummary: closed(TRANSACTION_REQUIRED, {
+          ...TRANSACTION_FIELDS,
+          internalStatus: {
+            ...ref('InternalStatus'),
+            description: 'Only with transactions:read_internal.',
           },
-        ),
-        MerchantTransactionDetail: closed(
-          [
-            'view',
-            'transactionId',
-            'merchantId',
-            'merchantTransactionId',
-            'status',
-            'amount',
-            'paymentMethod',
-            'createdAt',
-            'updatedAt',
-          ],
-          {
-            view: { const: 'merchant' },
-            transactionId: string,
-            merchantId: string,
-            merchantTransactionId: string,
-            status: ref('MerchantStatus'),
-            amount: ref('Money'),
-            paymentMethod: string,
-            createdAt: dateTime,
-            updatedAt: dateTime,
-          },
-        ),
-        InternalTransactionDetail: closed(
-          [
-            'view',
-            'transactionId',
-            'merchantId',
-            'merchantTransactionId',
-            'status',
-            'amount',
-            'paymentMethod',
-            'createdAt',
-            'updatedAt',
-            'internal',
-          ],
-          {
-            view: { const: 'internal' },
-            transactionId: string,
-            merchantId: string,
-            merchantTransactionId: string,
-            status: ref('MerchantStatus'),
-            amount: ref('Money'),
-            paymentMethod: string,
-            createdAt: dateTime,
-            updatedAt: dateTime,
-            internal: closed(
-              [
-                'status',
-                'statusReason',
-                'customerCountry',
-                'webhookUrl',
-                'routingPlan',
-                'attempts',
-                'callbacks',
-              ],
-              {
-                status: ref('InternalStatus'),
-                statusReason: nullableString,
-                customerCountry: nullableString,
-                webhookUrl: {
-                  ...nullableString,
-                  description: 'null: the merchant’s default URL at request time was used.',
-                },
-                routingPlan: {
-                  oneOf: [
-                    { type: 'null' },
-                    closed(['rulesVersion', 'ruleId', 'candidates', 'createdAt'], {
-                      rulesVersion: string,
-                      ruleId: string,
-                      candidates: { type: 'array' },
-                      createdAt: dateTime,
-                    }),
-                  ],
-                },
-                attempts: { type: 'array', items: ref('PaymentAttempt') },
-                callbacks: { type: 'array', items: ref('ProviderCallback') },
+        }),
+        MerchantTransactionDetail: closed(['view', ...TRANSACTION_REQUIRED], {
+          view: { const: 'merchant' },
+          ...TRANSACTION_FIELDS,
+        }),
+        InternalTransactionDetail: closed(['view', ...TRANSACTION_REQUIRED, 'internal'], {
+          view: { const: 'internal' },
+          ...TRANSACTION_FIELDS,
+          internal: closed(
+            [
+              'status',
+              'statusReason',
+              'customerCountry',
+              'webhookUrl',
+              'routingPlan',
+              'attempts',
+              'callbacks',
+            ],
+            {
+              status: ref('InternalStatus'),
+              statusReason: nullableString,
+              customerCountry: nullableString,
+              webhookUrl: {
+                ...nullableString,
+                description: 'null: the merchant’s default URL at request time was used.',
               },
-            ),
-          },
-        ),
+              routingPlan: {
+                oneOf: [
+                  { type: 'null' },
+                  closed(['rulesVersion', 'ruleId', 'candidates', 'createdAt'], {
+                    rulesVersion: string,
+                    ruleId: string,
+                    candidates: { type: 'array' },
+                    createdAt: dateTime,
+                  }),
+                ],
+              },
+              attempts: { type: 'array', items: ref('PaymentAttempt') },
+              callbacks: { type: 'array', items: ref('ProviderCallback') },
+            },
+          ),
+        }),
         PaymentAttempt: closed(
           [
             'attemptId',
