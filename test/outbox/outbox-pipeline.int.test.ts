@@ -1,63 +1,19 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { createEmbeddedTransport } from '../../adapters/broker/embedded/index.js';
-import { createKafkaTransport } from '../../adapters/broker/kafka/index.js';
-import { createPubSubTransport } from '../../adapters/broker/pubsub/index.js';
 import type { Database } from '../../adapters/db/index.js';
-import { EventBus, type Broker, type Transport } from '../../core/broker/index.js';
+import { EventBus, type Broker } from '../../core/broker/index.js';
 import { processOnce } from '../../core/inbox.js';
 import { silentLogger } from '../../core/logger.js';
 import { enqueueEvents, outboxBacklog, OutboxRelay } from '../../core/outbox/index.js';
 import { decodeEvent } from '../../schemas/index.js';
 import { eventually } from '../broker/conformance.js';
-import { backendEnv, requireBackend, uniqueName } from '../support/backends.js';
+import { requireBackend, uniqueName } from '../support/backends.js';
 import { createTestDatabase } from '../support/database.js';
+import { brokerTargets, type BrokerTarget } from '../support/broker-targets.js';
 import { sampleEvent } from '../support/events.js';
 
-type Target = {
-  name: string;
-  driver: 'pglite' | 'postgres';
-  available: () => boolean;
-  transport: (database: Database) => Transport;
-};
-
-const targets: Target[] = [
-  {
-    name: 'embedded (PGlite)',
-    driver: 'pglite',
-    available: () => true,
-    transport: (database) => createEmbeddedTransport({ database, partitions: 8, logger: silentLogger }),
-  },
-  {
-    name: 'embedded (PostgreSQL)',
-    driver: 'postgres',
-    available: () => true,
-    transport: (database) => createEmbeddedTransport({ database, partitions: 8, logger: silentLogger }),
-  },
-  {
-    name: 'Kafka',
-    driver: 'postgres',
-    available: () => !!backendEnv.kafkaBrokers,
-    transport: () =>
-      createKafkaTransport({
-        brokers: backendEnv.kafkaBrokers!,
-        clientId: 'outbox-test',
-        partitions: 8,
-        logger: silentLogger,
-      }),
-  },
-  {
-    name: 'Pub/Sub emulator',
-    driver: 'postgres',
-    available: () => !!backendEnv.pubsubEmulatorHost,
-    transport: () =>
-      createPubSubTransport({
-        projectId: 'outbox-test',
-        emulatorHost: backendEnv.pubsubEmulatorHost!,
-        logger: silentLogger,
-      }),
-  },
-];
+const targets: BrokerTarget[] = brokerTargets({ clientId: () => 'outbox-test', partitions: 8 });
 
 /** A broker whose Nth publish "crashes" the relay after the broker acknowledged it, before the rows are marked. */
 function crashingAfter(broker: Broker, n: number): Broker & { crashed: boolean } {

@@ -6,11 +6,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { createEmbeddedTransport } from '../../adapters/broker/embedded/index.js';
-import { createKafkaTransport } from '../../adapters/broker/kafka/index.js';
-import { createPubSubTransport } from '../../adapters/broker/pubsub/index.js';
 import type { Database } from '../../adapters/db/index.js';
-import { EventBus, type Broker, type Transport } from '../../core/broker/index.js';
+import { EventBus, type Broker } from '../../core/broker/index.js';
 import { silentLogger } from '../../core/logger.js';
 import { createMetrics } from '../../core/observability/metrics.js';
 import { OutboxRelay } from '../../core/outbox/index.js';
@@ -23,56 +20,19 @@ import {
   type RunningWebhookDispatcher,
   type WebhookDispatcherSettings,
 } from '../../webhook-dispatcher/index.js';
-import { backendEnv, uniqueName } from '../support/backends.js';
+import { uniqueName } from '../support/backends.js';
+import { brokerTargets, type BrokerTarget } from '../support/broker-targets.js';
 import { createTestDatabase } from '../support/database.js';
 import { eventually } from '../support/eventually.js';
 import { insertMerchant, insertTransaction } from '../support/fixtures.js';
 import { MerchantReceiver } from './merchant-receiver.js';
 
-export interface DispatcherTarget {
-  name: string;
-  driver: 'pglite' | 'postgres';
-  available: () => boolean;
-  transport: (database: Database) => Transport;
-}
+export type DispatcherTarget = BrokerTarget;
 
-export const TARGETS: DispatcherTarget[] = [
-  {
-    name: 'embedded log (PGlite)',
-    driver: 'pglite',
-    available: () => true,
-    transport: (database) => createEmbeddedTransport({ database, partitions: 4, logger: silentLogger }),
-  },
-  {
-    name: 'embedded log (PostgreSQL)',
-    driver: 'postgres',
-    available: () => true,
-    transport: (database) => createEmbeddedTransport({ database, partitions: 4, logger: silentLogger }),
-  },
-  {
-    name: 'Kafka',
-    driver: 'postgres',
-    available: () => !!backendEnv.kafkaBrokers,
-    transport: () =>
-      createKafkaTransport({
-        brokers: backendEnv.kafkaBrokers!,
-        clientId: uniqueName('webhook-test'),
-        partitions: 4,
-        logger: silentLogger,
-      }),
-  },
-  {
-    name: 'Pub/Sub emulator',
-    driver: 'postgres',
-    available: () => !!backendEnv.pubsubEmulatorHost,
-    transport: () =>
-      createPubSubTransport({
-        projectId: 'webhook-test',
-        emulatorHost: backendEnv.pubsubEmulatorHost!,
-        logger: silentLogger,
-      }),
-  },
-];
+export const TARGETS: DispatcherTarget[] = brokerTargets({
+  clientId: () => uniqueName('webhook-test'),
+  partitions: 4,
+});
 
 /**
  * Three attempts (two retries ~100 ms and ~200 ms apart); slots and host queues small enough to prove
