@@ -20,7 +20,7 @@ import { EventBus } from '../core/broker/index.js';
 import { migrate } from '../core/db/index.js';
 import { silentLogger } from '../core/logger.js';
 import { sendAttempt, type SenderOptions } from '../webhook-dispatcher/attempt-sender.js';
-import { MerchantConnections } from '../webhook-dispatcher/merchant-connections.js';
+import { DEFAULT_KEEP_ALIVE_MS, MerchantConnections } from '../webhook-dispatcher/merchant-connections.js';
 import {
   newWebhookSecret,
   startWebhookDispatcher,
@@ -50,7 +50,9 @@ export async function runWebhookDelivery(): Promise<void> {
     rounds: envNumber('BENCH_WEBHOOK_ROUNDS', 3),
     // 0 = a new connection per attempt (WEBHOOK_KEEP_ALIVE_MS=0), for comparison.
     keepAliveMs:
-      process.env.BENCH_WEBHOOK_KEEP_ALIVE_MS === '0' ? 0 : envNumber('BENCH_WEBHOOK_KEEP_ALIVE_MS', 4_000),
+      process.env.BENCH_WEBHOOK_KEEP_ALIVE_MS === '0'
+        ? 0
+        : envNumber('BENCH_WEBHOOK_KEEP_ALIVE_MS', DEFAULT_KEEP_ALIVE_MS),
   };
   const dispatcherSettings: WebhookDispatcherSettings = {
     retryScheduleMs: [5_000, 30_000],
@@ -238,13 +240,7 @@ async function sendAlone(
 ): Promise<{ perSecond: number; delivered: number; failed: number }> {
   const deliveries = await knex('webhook_deliveries').select('id', 'url', 'payload').limit(count);
   // Keep-alive as the dispatcher has it (WEBHOOK_KEEP_ALIVE_MS), so the two compare like for like.
-  const connections =
-    settings.keepAliveMs === 0
-      ? undefined
-      : new MerchantConnections({
-          idleMs: settings.keepAliveMs,
-          maxIdlePerHost: settings.maxInFlightPerHost,
-        });
+  const connections = MerchantConnections.forSettings(settings);
   const sender: SenderOptions = {
     policy: { allowHttp: settings.allowHttp, allowAddresses: settings.allowAddresses },
     timeoutMs: settings.timeoutMs,

@@ -83,7 +83,7 @@ export interface WebhookDispatcherSettings {
    * `intervalMs`; absent or 0 = off.
    */
   overdueSweep?: OverdueSweepSettings;
-  /** Idle connections to merchant hosts are kept this long for the next delivery (default 4 s; 0 = none). */
+  /** Idle connections to merchant hosts are kept this long for the next delivery (default 4 s; 0 = none; merchant-connections.ts). */
   keepAliveMs?: number;
 }
 
@@ -136,11 +136,7 @@ export class WebhookDispatcher {
       },
       (waiting) => this.observer.waiting?.(waiting),
     );
-    const keepAliveMs = settings.keepAliveMs ?? 4_000;
-    this.connections =
-      keepAliveMs > 0
-        ? new MerchantConnections({ idleMs: keepAliveMs, maxIdlePerHost: settings.maxInFlightPerHost })
-        : undefined;
+    this.connections = MerchantConnections.forSettings(settings);
     this.sender = {
       policy: { allowHttp: settings.allowHttp, allowAddresses: settings.allowAddresses },
       timeoutMs: settings.timeoutMs,

@@ -29,8 +29,11 @@ class PinnedHttpsAgent extends https.Agent {
   }
 }
 
+/** Idle time after which a kept connection is closed, unless configured (WEBHOOK_KEEP_ALIVE_MS). */
+export const DEFAULT_KEEP_ALIVE_MS = 4_000;
+
 export interface MerchantConnectionOptions {
-  /** Idle time after which a kept connection is closed (default 4 s). */
+  /** Idle time after which a kept connection is closed (default DEFAULT_KEEP_ALIVE_MS). */
   idleMs?: number;
   /** Idle connections kept per merchant host (default 4, the default per-host in-flight limit). */
   maxIdlePerHost?: number;
@@ -42,11 +45,25 @@ export class MerchantConnections {
   constructor(options: MerchantConnectionOptions = {}) {
     const settings = {
       keepAlive: true,
-      timeout: options.idleMs ?? 4_000,
+      timeout: options.idleMs ?? DEFAULT_KEEP_ALIVE_MS,
       maxFreeSockets: options.maxIdlePerHost ?? 4,
       scheduling: 'lifo' as const,
     };
     this.agents = { http: new PinnedHttpAgent(settings), https: new PinnedHttpsAgent(settings) };
+  }
+
+  /**
+   * The pool a dispatcher with these settings uses: idle connections kept `keepAliveMs` (default
+   * DEFAULT_KEEP_ALIVE_MS), as many per host as it sends to at once; none when `keepAliveMs` is 0.
+   */
+  static forSettings(settings: {
+    keepAliveMs?: number;
+    maxInFlightPerHost: number;
+  }): MerchantConnections | undefined {
+    const idleMs = settings.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
+    return idleMs > 0
+      ? new MerchantConnections({ idleMs, maxIdlePerHost: settings.maxInFlightPerHost })
+      : undefined;
   }
 
   agentFor(url: URL): http.Agent {
