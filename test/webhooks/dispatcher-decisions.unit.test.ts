@@ -8,6 +8,7 @@ import { decideOutcome, planAttempt } from '../../webhook-dispatcher/attempt-pla
 import { deferDelay, hostKey } from '../../webhook-dispatcher/host-gate.js';
 import type { AttemptCommand, AttemptResult, Delivery } from '../../webhook-dispatcher/model.js';
 import { buildWebhookPayload, merchantSafeStatus } from '../../webhook-dispatcher/payload.js';
+import { DEFAULT_KEEP_ALIVE_MS } from '../../webhook-dispatcher/merchant-connections.js';
 import { DEFAULT_WEBHOOK_SCHEDULE_MS } from '../../webhook-dispatcher/retry-schedule.js';
 
 const now = new Date('2026-11-24T12:00:00Z');
@@ -256,6 +257,7 @@ describe('webhook attempt messages and isolation helpers', () => {
   it('configures the documented default schedule and refuses bad values', () => {
     const config = loadConfig({ DEMO: 'off' });
     expect(config.webhooks.retryScheduleMs).to.deep.equal(DEFAULT_WEBHOOK_SCHEDULE_MS);
+    expect(config.webhooks.keepAliveMs).to.equal(DEFAULT_KEEP_ALIVE_MS);
     expect(config.webhooks).to.include({
       allowHttp: false,
       timeoutMs: 10_000,
